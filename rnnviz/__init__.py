@@ -35,3 +35,61 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+from .analysis import (  # noqa: E402
+    LOG10_MAX,
+    SWEEP_MODES,
+    Clipped,
+    GradCheck,
+    WhSweep,
+    chain_log10_norms,
+    clip_by_global_norm,
+    gradcheck,
+    jacobian_norms,
+    recurrent_direction,
+    regime,
+    relative_error,
+    wh_sweep,
+)
+from .train import (  # noqa: E402
+    OPTIMIZERS,
+    History,
+    ManyToOne,
+    SigmoidHead,
+    SoftmaxHead,
+    TrainConfig,
+    TrainResult,
+    bce,
+    evaluate,
+    many_to_one,
+    sgd_step,
+    train,
+)
+
+__all__ += [
+    "LOG10_MAX",
+    "OPTIMIZERS",
+    "SWEEP_MODES",
+    "Clipped",
+    "GradCheck",
+    "History",
+    "ManyToOne",
+    "SigmoidHead",
+    "SoftmaxHead",
+    "TrainConfig",
+    "TrainResult",
+    "WhSweep",
+    "bce",
+    "chain_log10_norms",
+    "clip_by_global_norm",
+    "evaluate",
+    "gradcheck",
+    "jacobian_norms",
+    "many_to_one",
+    "recurrent_direction",
+    "regime",
+    "relative_error",
+    "sgd_step",
+    "train",
+    "wh_sweep",
+]
