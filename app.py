@@ -1,6 +1,28 @@
-"""rnnviz Streamlit entry point (placeholder: one page for now)."""
+"""rnnviz — an interactive, exact visualizer of unrolled recurrent neural networks.
+
+Run with `python3 tasks.py run` (or `streamlit run app.py`). The pages live in pages/; the shared state,
+sidebar and URL sync in rnnviz_app/session.py; all math in the rnnviz package.
+"""
 
 import streamlit as st
 
-page = st.navigation([st.Page("pages/home.py", title="Home", icon="🏠")])
+from rnnviz_app import session
+
+st.set_page_config(page_title="rnnviz — unrolled RNNs", page_icon="🔁", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Start here", icon="🏠", default=True),
+    st.Page("pages/encoding.py", title="1 · Text to numbers", icon="🔤"),
+    st.Page("pages/forward.py", title="2 · Forward through time", icon="➡️"),
+    st.Page("pages/gates.py", title="3 · Gates", icon="🚪"),
+    st.Page("pages/bptt.py", title="4 · Backprop through time", icon="⬅️"),
+    st.Page("pages/lab.py", title="5 · Gradient lab", icon="🧪"),
+    st.Page("pages/weights.py", title="6 · Your own weights", icon="📦"),
+]
+
+session.init()
+page = st.navigation(PAGES)
+session.sidebar()
+session.show_link_notes()
 page.run()
+session.sync_url()

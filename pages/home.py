@@ -1,6 +1,9 @@
-"""Home page (placeholder)."""
+"""Start here: placeholder until the home page lands."""
 
 import streamlit as st
 
+from rnnviz_app import session
+
 st.title("rnnviz")
-st.write("Interactive visualizations of recurrent neural networks, computed step by step with NumPy.")
+view = session.model_or_stop()
+st.write(f"Sentence: {' '.join(view.tokens)}; h_T = {view.trace.h[-1].round(3).tolist()}")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
@@ -28,6 +27,18 @@ ACTIVATIONS = ("tanh", "relu")
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^-z), accurate in both tails (callers silence the harmless exp overflow)."""
     return 1.0 / (1.0 + np.exp(-z))
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses changes and still pickles (app caches copy traces)."""
+
+    def _blocked(self, *args, **kwargs):
+        raise TypeError("this mapping is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _blocked  # type: ignore
+
+    def __reduce__(self):
+        return (ReadOnlyDict, (dict(self),))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -125,7 +136,7 @@ class Grads:
     dh0: np.ndarray
     params: Mapping[str, np.ndarray]
     _factors: Mapping[str, tuple[np.ndarray | None, np.ndarray]] = field(repr=False)
-    _torch_map: tuple = field(repr=False)
+    _torch_map: tuple[tuple[str, str], ...] = field(repr=False)
     dc: np.ndarray | None = None
     dc0: np.ndarray | None = None
 
@@ -144,7 +155,7 @@ class Grads:
         for name, (u, d) in self._factors.items():
             # a weight used as u_t @ W gets u_t^T d_t at step t; a bias gets d_t
             out[name] = d.copy() if u is None else u[:, :, None] * d[:, None, :]
-        return MappingProxyType(out)
+        return ReadOnlyDict(out)
 
     def global_norm(self) -> float:
         """sqrt(Σ ||dθ||²) over every parameter: what gradient clipping by global norm measures."""
@@ -152,7 +163,9 @@ class Grads:
 
     def to_torch(self) -> dict[str, np.ndarray]:
         """The gradient of each PyTorch parameter, under PyTorch's names and shapes."""
-        return {torch_name: fn(self.params) for torch_name, fn in self._torch_map}
+        # PyTorch stores weights as (G·H, in): the transpose of the row-vector layout
+        return {tn: (self.params[n].T if self.params[n].ndim == 2 else self.params[n]).copy()
+                for tn, n in self._torch_map}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -213,7 +226,7 @@ class _Cell:
     @property
     def params(self) -> Mapping[str, np.ndarray]:
         """Read-only view of the parameters, in the row-vector layout (W_xh is (D, G·H))."""
-        return MappingProxyType(self._params)
+        return ReadOnlyDict(self._params)
 
     def __getattr__(self, name: str):
         params = self.__dict__.get("_params", {})
@@ -277,14 +290,14 @@ class _Cell:
         arrs = {k: (v[:, 0] if isinstance(v, np.ndarray) else {g: a[:, 0] for g, a in v.items()})
                 for k, v in arrs.items()}
         return Trace(cell=self.kind, activation=getattr(self, "activation", "tanh"), x=x, h0=h0, c0=c0,
-                     **{k: (MappingProxyType(v) if isinstance(v, dict) else v) for k, v in arrs.items()})
+                     **{k: (ReadOnlyDict(v) if isinstance(v, dict) else v) for k, v in arrs.items()})
 
     def _forward(self, x, h0, c0, scale) -> dict:
         raise NotImplementedError
 
     def _grads(self, **kw) -> Grads:
-        return Grads(cell=self.kind, params=MappingProxyType(kw.pop("params")),
-                     _factors=MappingProxyType(kw.pop("factors")), _torch_map=self._torch_grad_map(), **kw)
+        return Grads(cell=self.kind, params=ReadOnlyDict(kw.pop("params")),
+                     _factors=ReadOnlyDict(kw.pop("factors")), _torch_map=self._torch_grad_map(), **kw)
 
     # --- PyTorch interop ----------------------------------------------------------------------------
 
@@ -347,13 +360,10 @@ class _Cell:
             sd.update(bias_ih_l0=p["b_h"].copy(), bias_hh_l0=np.zeros_like(p["b_h"]))
         return sd
 
-    def _torch_grad_map(self) -> tuple:
-        m = [("weight_ih_l0", lambda g: g["W_xh"].T.copy()), ("weight_hh_l0", lambda g: g["W_hh"].T.copy())]
-        if self.kind == "GRU":
-            m += [("bias_ih_l0", lambda g: g["b_xh"].copy()), ("bias_hh_l0", lambda g: g["b_hh"].copy())]
-        else:  # the fused bias feeds both PyTorch biases, so both get its gradient
-            m += [("bias_ih_l0", lambda g: g["b_h"].copy()), ("bias_hh_l0", lambda g: g["b_h"].copy())]
-        return tuple(m)
+    def _torch_grad_map(self) -> tuple[tuple[str, str], ...]:
+        """(PyTorch name, rnnviz name) pairs; a fused bias feeds both PyTorch biases, so both get its grad."""
+        b_ih, b_hh = ("b_xh", "b_hh") if self.kind == "GRU" else ("b_h", "b_h")
+        return (("weight_ih_l0", "W_xh"), ("weight_hh_l0", "W_hh"), ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh))
 
     # --- Keras interop ------------------------------------------------------------------------------
 

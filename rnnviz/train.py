@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
 from .analysis import clip_by_global_norm
-from .cells import Grads, Trace, _Cell, glorot_uniform, sigmoid
+from .cells import Grads, ReadOnlyDict, Trace, _Cell, glorot_uniform, sigmoid
 
 
 def bce(yhat: float, y: float) -> float:
@@ -245,7 +244,7 @@ def train(cell: _Cell, head: SigmoidHead, xs: Sequence[np.ndarray], ys: Sequence
         loss[epoch], acc[epoch], _ = evaluate(cell, head, xs, ys)
         gnorm[epoch], clipped[epoch] = max(norms), ep_clip
         if epoch + 1 in config.snapshot_epochs:
-            snaps[epoch + 1] = MappingProxyType({**{k: np.array(p) for k, p in cell.params.items()},
+            snaps[epoch + 1] = ReadOnlyDict({**{k: np.array(p) for k, p in cell.params.items()},
                                                  **{k: np.array(p) for k, p in head.params.items()}})
-    hist = History(loss=loss, accuracy=acc, grad_norm=gnorm, clipped=clipped, snapshots=MappingProxyType(snaps))
+    hist = History(loss=loss, accuracy=acc, grad_norm=gnorm, clipped=clipped, snapshots=ReadOnlyDict(snaps))
     return TrainResult(cell=cell, head=head, history=hist)

@@ -1,0 +1,158 @@
+"""From the shared settings to everything a page shows: corpus, vocabulary, the chosen sentence, the cell,
+its trace. Pure (no streamlit): pages call `build_model` through a cache and only draw the result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import rnnviz as rv
+
+from .state import MAX_CORPUS_CHARS, MAX_SENTENCES, MAX_STEPS, defaults
+
+
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """The corpus box parsed: one sentence per line, an optional label after " | " (0 or 1)."""
+
+    sentences: tuple[str, ...]  # the text of each usable line (label removed)
+    tokens: tuple[tuple[str, ...], ...]  # its tokens, capped at MAX_STEPS
+    labels: tuple[float | None, ...]
+    line_numbers: tuple[int, ...]  # 1-based line of the box each sentence came from
+    vocab: rv.Vocabulary
+    notes: tuple[str, ...]  # what was skipped or capped, in plain words
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def t_max(self) -> int:
+        return max((len(t) for t in self.tokens), default=0)
+
+    def ids(self, i: int) -> list[int]:
+        index = self.vocab.index
+        return [index[t] for t in self.tokens[i]]
+
+
+def parse_corpus(text: str) -> Corpus:
+    """Split lines, read labels, tokenize; lines without a word are skipped with a note, never an error."""
+    notes: list[str] = []
+    if len(text) > MAX_CORPUS_CHARS:
+        notes.append(f"The corpus has {len(text):,} characters; rnnviz reads the first {MAX_CORPUS_CHARS:,}.")
+        text = text[:MAX_CORPUS_CHARS]
+    sentences, tokens, labels, lines = [], [], [], []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        body, label = raw, None
+        if "|" in raw:
+            body, _, lab = raw.rpartition("|")
+            lab = lab.strip()
+            if lab in ("0", "1"):
+                label = float(lab)
+            elif lab:
+                notes.append(f"Line {n}: the label {lab[:20]!r} is not 0 or 1, so this sentence has no label.")
+        toks = rv.tokenize(body)
+        if not toks:
+            notes.append(f"Line {n} has no words (only punctuation or symbols) and was skipped.")
+            continue
+        if len(sentences) >= MAX_SENTENCES:
+            notes.append(f"Only the first {MAX_SENTENCES} sentences are used.")
+            break
+        if len(toks) > MAX_STEPS:
+            notes.append(f"Line {n} has {len(toks):,} words; rnnviz unrolls at most {MAX_STEPS} time steps, "
+                         f"so only its first {MAX_STEPS} words are used.")
+            toks = toks[:MAX_STEPS]
+        sentences.append(body.strip())
+        tokens.append(tuple(toks))
+        labels.append(label)
+        lines.append(n)
+    vocab = rv.Vocabulary.from_tokens(list(dict.fromkeys(t for ts in tokens for t in ts)))
+    return Corpus(tuple(sentences), tuple(tokens), tuple(labels), tuple(lines), vocab, tuple(notes))
+
+
+@dataclass(frozen=True, eq=False)
+class ModelView:
+    """Everything about the sentence on screen: its ids and one-hot x (T, V), the cell, h0, the trace."""
+
+    settings: Mapping[str, Any]
+    corpus: Corpus
+    index: int  # 0-based sentence index
+    tokens: tuple[str, ...]
+    ids: tuple[int, ...]
+    x: np.ndarray  # (T, V)
+    cell: Any  # rv.SimpleRNN | rv.LSTM | rv.GRU
+    head: rv.SigmoidHead
+    h0: np.ndarray
+    c0: np.ndarray | None
+    trace: rv.Trace
+    label: float | None
+    step: int  # 1-based current time step, clamped to 1..T
+    notes: tuple[str, ...]
+
+    @property
+    def T(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def V(self) -> int:
+        return len(self.corpus.vocab)
+
+    @property
+    def H(self) -> int:
+        return self.cell.hidden_size
+
+    @property
+    def yhat(self) -> float:
+        return self.head.forward(self.trace.h[-1])
+
+
+class EmptyCorpus(ValueError):
+    """No sentence has a word: the page explains this instead of drawing."""
+
+
+def make_cell(kind: str, input_size: int, hidden: int, activation: str, seed: int):
+    if kind == "SimpleRNN":
+        return rv.SimpleRNN(input_size, hidden, activation=activation, seed=seed)
+    if kind == "LSTM":
+        return rv.LSTM(input_size, hidden, seed=seed)
+    if kind == "GRU":
+        return rv.GRU(input_size, hidden, seed=seed)
+    raise ValueError(f"cell must be SimpleRNN, LSTM or GRU, got {kind!r}")
+
+
+def initial_state(mode: str, hidden: int, seed: int) -> np.ndarray:
+    """h0: zeros, or seeded values in [-0.5, 0.5] (the seeds allow "0 or random")."""
+    if mode == "random":
+        return np.random.default_rng([seed, 7]).uniform(-0.5, 0.5, hidden)
+    return np.zeros(hidden)
+
+
+def build_model(settings: Mapping[str, Any]) -> ModelView:
+    """The model view for the settings; raises EmptyCorpus when there is nothing to run."""
+    s = {**defaults(), **settings}
+    corpus = parse_corpus(s["corpus"])
+    if len(corpus) == 0:
+        raise EmptyCorpus("The corpus has no words yet: type at least one sentence, one per line, "
+                          "for example “movie was good | 1”.")
+    notes = list(corpus.notes)
+    index = s["sentence"] - 1
+    if index >= len(corpus):
+        notes.append(f"There is no sentence {s['sentence']}; showing sentence {len(corpus)}.")
+        index = len(corpus) - 1
+    tokens = corpus.tokens[index]
+    ids = tuple(corpus.ids(index))
+    V, H = len(corpus.vocab), s["hidden"]
+    x = rv.one_hot_ids(ids, V)
+    cell = make_cell(s["cell"], V, H, s["act"], s["seed"])
+    h0 = initial_state(s["h0"], H, s["seed"])
+    c0 = initial_state(s["h0"], H, s["seed"] + 1) if s["cell"] == "LSTM" else None
+    trace = cell.forward(x, h0, c0)
+    head = rv.SigmoidHead.init(H, s["seed"])
+    step = min(max(int(s["step"]), 1), len(tokens))
+    return ModelView(settings=s, corpus=corpus, index=index, tokens=tokens, ids=ids, x=x, cell=cell,
+                     head=head, h0=h0, c0=c0, trace=trace, label=corpus.labels[index], step=step,
+                     notes=tuple(notes))
