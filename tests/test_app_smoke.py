@@ -29,6 +29,8 @@ def test_app_in_browser(page, app_server: str, screenshot_dir: Path) -> None:
     expect(page.get_by_role("heading", name="rnnviz")).to_be_visible(timeout=30_000)
     # Wait until the script run is over (the "Running..." status widget is gone).
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
+    # Widgets load their code lazily: let those requests finish before looking at the page.
+    page.wait_for_load_state("networkidle")
 
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "smoke.png"), full_page=True)
