@@ -36,7 +36,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-from .analysis import (  # noqa: E402
+from .analysis import (
     LOG10_MAX,
     SWEEP_MODES,
     Clipped,
@@ -51,7 +51,7 @@ from .analysis import (  # noqa: E402
     relative_error,
     wh_sweep,
 )
-from .train import (  # noqa: E402
+from .train import (
     OPTIMIZERS,
     History,
     ManyToOne,

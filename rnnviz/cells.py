@@ -1,7 +1,7 @@
 """SimpleRNN, LSTM and GRU cells in NumPy, float64, row-vector convention.
 
     SimpleRNN  h_t = f(x_t W_xh + h_{t-1} W_hh + b_h)                     W_xh (D, H), W_hh (H, H)
-    LSTM       [i f g o] = [σ σ tanh σ](x_t W_xh + h_{t-1} W_hh + b_h)       W_xh (D, 4H), gate order i, f, g, o
+    LSTM       [i f g o] = [σ σ tanh σ](x_t W_xh + h_{t-1} W_hh + b_h)    W_xh (D, 4H), gates i, f, g, o
                c_t = f * c_{t-1} + i * g ;  h_t = o * tanh(c_t)
     GRU        [r z] = σ(x_t W_xh[:, :2H] + b_xh[:2H] + h_{t-1} W_hh[:, :2H] + b_hh[:2H])
                n = tanh(x_t W_in + b_in + r * (h_{t-1} W_hn + b_hn))        gate order r, z, n
@@ -363,7 +363,8 @@ class _Cell:
     def _torch_grad_map(self) -> tuple[tuple[str, str], ...]:
         """(PyTorch name, rnnviz name) pairs; a fused bias feeds both PyTorch biases, so both get its grad."""
         b_ih, b_hh = ("b_xh", "b_hh") if self.kind == "GRU" else ("b_h", "b_h")
-        return (("weight_ih_l0", "W_xh"), ("weight_hh_l0", "W_hh"), ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh))
+        return (("weight_ih_l0", "W_xh"), ("weight_hh_l0", "W_hh"),
+                ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh))
 
     # --- Keras interop ------------------------------------------------------------------------------
 
