@@ -48,6 +48,8 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a PyTorch tensor: take its values
+        value = value.detach().cpu().numpy()
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,15 +24,37 @@ def tokenize(text: str) -> list[str]:
     return [m.group(0).lower() for m in _TOKEN.finditer(text)]
 
 
-@dataclass(frozen=True)
 class Vocabulary:
-    """Words and their integer ids, 0..V-1 in first-seen order."""
+    """Words and their integer ids, 0..V-1 in first-seen order. Immutable."""
 
-    tokens: tuple[str, ...]
+    __slots__ = ("_index", "_tokens")
 
-    def __post_init__(self) -> None:
-        if len(set(self.tokens)) != len(self.tokens):
-            raise ValueError(f"vocabulary tokens must be unique, got {list(self.tokens)}")
+    def __init__(self, tokens: Iterable[str]) -> None:
+        toks = tuple(str(t) for t in tokens)
+        if len(set(toks)) != len(toks):
+            raise ValueError(f"vocabulary tokens must be unique, got {list(toks)}")
+        object.__setattr__(self, "_tokens", toks)
+        object.__setattr__(self, "_index", {tok: i for i, tok in enumerate(toks)})
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("a Vocabulary is immutable")
+
+    def __reduce__(self):
+        return (Vocabulary, (self._tokens,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocabulary) and self._tokens == other._tokens
+
+    def __hash__(self) -> int:
+        return hash(self._tokens)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({list(self._tokens)!r})"
+
+    @property
+    def tokens(self) -> list[str]:
+        """The words in id order."""
+        return list(self._tokens)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
@@ -43,34 +64,35 @@ class Vocabulary:
         for text in texts:
             for tok in tokenize(text):
                 seen.setdefault(tok, len(seen))
-        return cls(tuple(seen))
+        return cls(seen)
 
     @classmethod
     def from_tokens(cls, tokens: Sequence[str]) -> Vocabulary:
         return cls(tuple(str(t) for t in tokens))
 
     def __len__(self) -> int:
-        return len(self.tokens)
+        return len(self._tokens)
 
     def __contains__(self, word: object) -> bool:
         return word in self.index
 
     def __iter__(self):
-        return iter(self.tokens)
+        return iter(self._tokens)
 
     @property
     def index(self) -> dict[str, int]:
-        return {tok: i for i, tok in enumerate(self.tokens)}
+        """word → id (a copy)."""
+        return dict(self._index)
 
     def id_of(self, word: str) -> int:
-        idx = self.index.get(word)
+        idx = self._index.get(word)
         if idx is None:
             raise ValueError(f"unknown word {word!r}: not in the vocabulary of {len(self)} words")
         return idx
 
     def encode(self, text: str) -> list[int]:
         """Integer encoding: each token of `text` replaced by its id."""
-        index = self.index
+        index = self._index
         ids = []
         for tok in tokenize(text):
             if tok not in index:
@@ -79,7 +101,7 @@ class Vocabulary:
         return ids
 
     def decode(self, ids: Iterable[int]) -> list[str]:
-        return [self.tokens[int(i)] for i in ids]
+        return [self._tokens[int(i)] for i in ids]
 
 
 def one_hot_ids(ids: Sequence[int], vocab_size: int) -> np.ndarray:

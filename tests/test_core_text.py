@@ -26,10 +26,13 @@ def test_tokenize_rejects_non_text():
 
 def test_seed_vocabulary_first_seen_order():
     vocab = rv.Vocabulary.from_texts(REVIEWS)
-    assert vocab.tokens == ("movie", "was", "good", "bad", "not")
+    assert vocab.tokens == ["movie", "was", "good", "bad", "not"]
+    assert vocab.index == {"movie": 0, "was": 1, "good": 2, "bad": 3, "not": 4}
     assert len(vocab) == 5
     assert vocab.encode("movie was not good") == [0, 1, 4, 2]
-    assert list(vocab.tokens) == vocab.decode(range(5))
+    assert vocab.tokens == vocab.decode(range(5))
+    vocab.tokens.append("x")  # a copy: the vocabulary cannot be changed from outside
+    assert len(vocab) == 5 and "x" not in vocab
 
 
 def test_unknown_word_is_named():
