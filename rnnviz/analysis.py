@@ -38,18 +38,30 @@ def chain_log10_norms(A: np.ndarray, H: int, g: np.ndarray | None = None):
     with c_t held fixed, and later cell states respond through the full [h; c] products.
     With g (…, H) = dL/dh_T, also returns log10 ‖g · dh_T/dh_t‖ = log10 ‖dL/dh_t‖.
     """
-    batch, T, S = A.shape[:-3], A.shape[-3], A.shape[-1]
+    log_jac, log_g, _ = _chain(lambda t: A[..., t, :, :], A.shape[-3], A.shape[:-3], A.shape[-1], H, g)
+    return log_jac, log_g
+
+
+def _chain(A_at, T: int, batch: tuple, S: int, H: int, g: np.ndarray | None):
+    """The backward product dh_T/dh_t = A_T ⋯ A_{t+1}, renormalised at every step (scale kept as log10).
+
+    A_at(t) gives the (…, S, S) step Jacobian at t, so a batch of K grids never holds all T Jacobians at
+    once. Returns (log10 ‖dh_T/dh_t‖, log10 ‖g·dh_T/dh_t‖ or None, the h-blocks of every A_t).
+    """
     P = np.broadcast_to(np.eye(S), (*batch, S, S)).copy()  # running product, renormalised
     log_scale = np.zeros(batch)
     blocks = np.empty((*batch, T, H, H))
+    factors = np.empty((*batch, T, H, H))
     scales = np.empty((*batch, T))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for t in range(T - 1, -1, -1):
             blocks[..., t, :, :] = P[..., :H, :H]  # dh_T/dh_t up to 10^scale
             scales[..., t] = log_scale
+            A_t = A_at(t)
+            factors[..., t, :, :] = A_t[..., :H, :H]  # ∂h_t/∂h_{t-1} with c_{t-1} held
             if t == 0:
                 break
-            P = P @ A[..., t, :, :]  # dh_T/dh_{t-1} = dh_T/dh_t · ∂s_t/∂s_{t-1}
+            P = P @ A_t  # dh_T/dh_{t-1} = dh_T/dh_t · ∂s_t/∂s_{t-1}
             s = np.sqrt(np.sum(P * P, axis=(-2, -1)))
             s = np.where((s > 0) & np.isfinite(s), s, 1.0)
             P = P / s[..., None, None]
@@ -57,11 +69,11 @@ def chain_log10_norms(A: np.ndarray, H: int, g: np.ndarray | None = None):
         finite = np.isfinite(blocks).all(axis=(-2, -1))
         safe = np.where(finite[..., None, None], blocks, 0.0)
         log_jac = np.where(finite, _log10(_spectral_norm(safe)) + scales, np.inf)
-        if g is None:
-            return log_jac, None
-        v = np.einsum("...h,...thk->...tk", g, safe)
-        log_g = np.where(finite, _log10(np.sqrt(np.sum(v * v, axis=-1))) + scales, np.inf)
-    return log_jac, log_g
+        log_g = None
+        if g is not None:
+            v = np.einsum("...h,...thk->...tk", g, safe)
+            log_g = np.where(finite, _log10(np.sqrt(np.sum(v * v, axis=-1))) + scales, np.inf)
+    return log_jac, log_g, factors
 
 
 def jacobian_norms(cell: _Cell, trace: Trace) -> np.ndarray:
@@ -76,6 +88,13 @@ def jacobian_norms(cell: _Cell, trace: Trace) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------
 
 SWEEP_MODES = ("orthogonal", "rescale")
+
+
+def _at_step(arrs, t: int):
+    """The forward arrays of one time step, keeping a length-1 time axis: (1, K, …)."""
+    if isinstance(arrs, dict):
+        return {k: _at_step(v, t) for k, v in arrs.items()}
+    return arrs[t : t + 1]
 
 
 def recurrent_direction(cell: _Cell, mode: str = "orthogonal", seed: int = 0) -> np.ndarray:
@@ -193,15 +212,20 @@ def wh_sweep(cell: _Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0
     with np.errstate(over="ignore", invalid="ignore"):
         arrs = base._forward(x, np.repeat(h0v[None], K, 0),
                              None if c0v is None else np.repeat(c0v[None], K, 0), scale)
-        A = np.moveaxis(base._jacobians(arrs, scale), 0, 1)  # (K, T, S, S)
         h_T = arrs["h"][-1]  # (K, H)
         yhat = sigmoid(h_T @ w_o + b_o)
         g_T = (yhat - y)[:, None] * w_o[None, :]  # dL/dh_T for binary cross-entropy
     fwd_bad = ~np.isfinite(arrs["h"]).all(axis=2).T  # (K, T)
-    log_jac, log_g = chain_log10_norms(A, H, np.where(np.isfinite(g_T), g_T, 0.0))
-    log_factor = _log10(_spectral_norm(np.where(np.isfinite(A[..., :H, :H]), A[..., :H, :H], 0.0)))
-    log_factor = np.where(np.isfinite(A[..., :H, :H]).all(axis=(-2, -1)), log_factor, np.inf)
     T = x.shape[0]
+    S = 2 * H if cell.kind == "LSTM" else H
+
+    def A_at(t: int) -> np.ndarray:  # (K, S, S): the step Jacobians of the whole grid at time t
+        return base._jacobians(_at_step(arrs, t), scale)[0]
+
+    log_jac, log_g, F = _chain(A_at, T, (K,), S, H, np.where(np.isfinite(g_T), g_T, 0.0))
+    F_ok = np.isfinite(F).all(axis=(-2, -1))
+    with np.errstate(invalid="ignore"):
+        log_factor = np.where(F_ok, _log10(_spectral_norm(np.where(F_ok[..., None, None], F, 0.0))), np.inf)
     steps_back = np.arange(T)[::-1]
     log_bound = gamma = None
     if cell.kind == "SimpleRNN":
