@@ -4,14 +4,17 @@ its trace. Pure (no streamlit): pages call `build_model` through a cache and onl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import rnnviz as rv
 
 from .state import MAX_CORPUS_CHARS, MAX_SENTENCES, MAX_STEPS, defaults
+
+if TYPE_CHECKING:
+    from .weights_io import CustomWeights
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +57,8 @@ def parse_corpus(text: str) -> Corpus:
             if lab in ("0", "1"):
                 label = float(lab)
             elif lab:
-                notes.append(f"Line {n}: the label {lab[:20]!r} is not 0 or 1, so this sentence has no label.")
+                notes.append(f"Line {n}: the label {lab[:20]!r} is not 0 or 1, so this sentence has no "
+                             "label.")
         toks = rv.tokenize(body)
         if not toks:
             notes.append(f"Line {n} has no words (only punctuation or symbols) and was skipped.")
@@ -114,6 +118,34 @@ class EmptyCorpus(ValueError):
     """No sentence has a word: the page explains this instead of drawing."""
 
 
+class WeightsMismatch(ValueError):
+    """Uploaded weights do not fit the corpus (unknown words, or input size ≠ vocabulary size)."""
+
+
+def _custom_vocab(corpus: Corpus, custom: CustomWeights) -> Corpus:
+    """The corpus with the upload's vocabulary (ids as the trained model knows them), or WeightsMismatch."""
+    D = custom.cell.input_size
+    if custom.vocab is None:
+        V = len(corpus.vocab)
+        if V != D:
+            raise WeightsMismatch(
+                f"Your weights expect {D} inputs (one per word), but the corpus has {V} different words. "
+                f"Without a vocabulary in the file, rnnviz numbers the corpus' words 0..{V - 1} in order of "
+                f"appearance, so the corpus needs exactly {D} different words — or add \"vocab\" (the words "
+                "in id order) to the .npz.")
+        return corpus
+    vocab = rv.Vocabulary.from_tokens(custom.vocab)
+    index = vocab.index
+    unknown = list(dict.fromkeys(t for ts in corpus.tokens for t in ts if t not in index))
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" (and {len(unknown) - 20} more)" if len(unknown) > 20 else "")
+        raise WeightsMismatch(
+            f"{len(unknown)} word{'s' if len(unknown) > 1 else ''} of the corpus "
+            f"{'are' if len(unknown) > 1 else 'is'} not in your weights' vocabulary of {D} words: {shown}. "
+            "Edit the corpus to use only words the trained model knows, or reset to the built-in weights.")
+    return replace(corpus, vocab=vocab)
+
+
 def make_cell(kind: str, input_size: int, hidden: int, activation: str, seed: int):
     if kind == "SimpleRNN":
         return rv.SimpleRNN(input_size, hidden, activation=activation, seed=seed)
@@ -131,13 +163,22 @@ def initial_state(mode: str, hidden: int, seed: int) -> np.ndarray:
     return np.zeros(hidden)
 
 
-def build_model(settings: Mapping[str, Any]) -> ModelView:
-    """The model view for the settings; raises EmptyCorpus when there is nothing to run."""
+def build_model(settings: Mapping[str, Any], custom: CustomWeights | None = None) -> ModelView:
+    """The model view for the settings; raises EmptyCorpus when there is nothing to run.
+
+    With `custom` (uploaded weights) the cell, the head (when the file has one) and the vocabulary (when the
+    file has one) come from the upload; cell type, activation and hidden size follow it, and
+    WeightsMismatch is raised when the corpus does not fit the uploaded layer.
+    """
     s = {**defaults(), **settings}
     corpus = parse_corpus(s["corpus"])
     if len(corpus) == 0:
         raise EmptyCorpus("The corpus has no words yet: type at least one sentence, one per line, "
                           "for example “movie was good | 1”.")
+    if custom is not None:
+        corpus = _custom_vocab(corpus, custom)
+        s.update(cell=custom.cell.kind, hidden=custom.cell.hidden_size,
+                 act=getattr(custom.cell, "activation", s["act"]))
     notes = list(corpus.notes)
     index = s["sentence"] - 1
     if index >= len(corpus):
@@ -147,11 +188,13 @@ def build_model(settings: Mapping[str, Any]) -> ModelView:
     ids = tuple(corpus.ids(index))
     V, H = len(corpus.vocab), s["hidden"]
     x = rv.one_hot_ids(ids, V)
-    cell = make_cell(s["cell"], V, H, s["act"], s["seed"])
+    cell = custom.cell if custom is not None else make_cell(s["cell"], V, H, s["act"], s["seed"])
     h0 = initial_state(s["h0"], H, s["seed"])
     c0 = initial_state(s["h0"], H, s["seed"] + 1) if s["cell"] == "LSTM" else None
     trace = cell.forward(x, h0, c0)
     head = rv.SigmoidHead.init(H, s["seed"])
+    if custom is not None and custom.head is not None:
+        head = custom.head
     step = min(max(int(s["step"]), 1), len(tokens))
     return ModelView(settings=s, corpus=corpus, index=index, tokens=tokens, ids=ids, x=x, cell=cell,
                      head=head, h0=h0, c0=c0, trace=trace, label=corpus.labels[index], step=step,

@@ -1,0 +1,48 @@
+"""Figure of a recurrent layer's weight matrices (pure: no streamlit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import theme
+
+
+def column_labels(cell: Any) -> list[str]:
+    """One label per column of W_xh / W_hh: the unit, with its gate for an LSTM or GRU ("f·2")."""
+    H = cell.hidden_size
+    if not cell.gate_names:
+        return [f"unit {j + 1}" for j in range(H)]
+    return [f"{g}·{j + 1}" for g in cell.gate_names for j in range(H)]
+
+
+def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool = False) -> go.Figure:
+    """W_xh (one row per input, i.e. per word with one-hot inputs) next to W_hh, on one diverging scale
+    centred at 0 (blue < 0 < red), with the exact values on hover."""
+    W_xh, W_hh = np.asarray(cell.W_xh), np.asarray(cell.W_hh)
+    D, H = cell.input_size, cell.hidden_size
+    rows_x = [str(w) for w in words] if words is not None and len(words) == D else [
+        f"input {i + 1}" for i in range(D)]
+    rows_h = [f"h unit {i + 1}" for i in range(H)]
+    cols = column_labels(cell)
+    vmax = float(max(np.max(np.abs(W_xh)), np.max(np.abs(W_hh)), 1e-12))
+    titles = ("W<sub>xh</sub> (input → hidden)", "W<sub>hh</sub> (hidden → hidden)")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=titles)
+    for k, (W, rows, name) in enumerate(((W_xh, rows_x, "W_xh"), (W_hh, rows_h, "W_hh")), start=1):
+        fig.add_trace(go.Heatmap(
+            z=W, x=cols, y=rows, zmin=-vmax, zmax=vmax, zmid=0.0, colorscale=theme.STATE_SCALE,
+            showscale=k == 2, colorbar={"title": {"text": "weight"}},
+            hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.4f}}<extra></extra>",
+        ), row=1, col=k)
+        fig.update_yaxes(autorange="reversed", row=1, col=k)
+    fig.update_xaxes(title_text="column (gate · unit)" if cell.gate_names else "hidden unit")
+    fig.update_yaxes(title_text="word (one-hot input)" if words is not None else "input", row=1, col=1)
+    fig.update_yaxes(title_text="h<sub>t−1</sub> unit", row=1, col=2)
+    title = f"{cell.kind} weights: {cell.num_params()} numbers (biases not shown)"
+    fig.update_layout(title={"text": title})
+    height = 180 + 26 * max(min(D, 30), H)
+    return theme.apply(fig, present, height=min(height, 900))
