@@ -23,6 +23,7 @@ PAGES = [
 session.init()
 page = st.navigation(PAGES)
 session.sidebar()
+session.presentation_css()
 session.show_link_notes()
 page.run()
 session.sync_url()

@@ -8,15 +8,20 @@ up by Streamlit, but the canonical value survives, so switching pages never lose
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from . import state
-from .model import EmptyCorpus, ModelView, build_model
+from . import export, state
+from .model import EmptyCorpus, ModelView, WeightsMismatch, build_model, parse_corpus
+from .weights_io import CustomWeights
 
 NOTES_KEY = "_link_notes"
+CUSTOM_KEY = "custom_weights"  # st.session_state[CUSTOM_KEY]: the uploaded CustomWeights, if any
+UPLOAD_NONCE = "_upload_nonce"  # bumped on reset so the weights page's file uploader starts empty
 
 
 def init() -> None:
@@ -82,29 +87,68 @@ def sidebar() -> None:
         labels = {i + 1: f"{i + 1}. {s[:40]}" for i, s in enumerate(view.corpus.sentences)}
     except EmptyCorpus:
         options, labels = [get("sentence")], {get("sentence"): "(no sentence yet)"}
+    except WeightsMismatch:  # the page explains it; the picker still lists the sentences
+        sentences = parse_corpus(get("corpus")).sentences or ("",)
+        options = list(range(1, len(sentences) + 1))
+        labels = {i + 1: f"{i + 1}. {s[:40]}" for i, s in enumerate(sentences)}
     if get("sentence") not in options:
         st.session_state["sentence"] = options[-1]
     widget(sb.selectbox, "sentence", options=options, format_func=lambda i: labels.get(i, str(i)))
     sb.markdown("### The network")
-    widget(sb.radio, "cell", options=list(state.CELLS), horizontal=True)
-    if get("cell") == "SimpleRNN":
+    custom = custom_weights()
+    if custom is not None:
+        custom_weights_badge(sb, custom)
+    fixed = custom is not None  # the upload decides cell type, activation and size; the settings are kept
+    widget(sb.radio, "cell", options=list(state.CELLS), horizontal=True, disabled=fixed)
+    if get("cell") == "SimpleRNN" and not fixed:
         widget(sb.radio, "act", options=list(state.ACTIVATIONS), horizontal=True)
-    widget(sb.slider, "hidden", "Hidden size H (units)", min_value=1, max_value=state.MAX_HIDDEN)
+    widget(sb.slider, "hidden", "Hidden size H (units)", min_value=1, max_value=state.MAX_HIDDEN,
+           disabled=fixed)
     widget(sb.number_input, "seed", "Random seed (weights and h0)", min_value=0, max_value=state.MAX_SEED,
            step=1)
     widget(sb.radio, "h0", "Initial state h0", options=list(state.H0_MODES), horizontal=True)
     sb.markdown("### Classroom")
     widget(sb.toggle, "present", "Presentation mode (large text for projectors)")
+    share_link(sb)
+
+
+# --------------------------------------------------------------------------- uploaded weights
+
+
+def custom_weights() -> CustomWeights | None:
+    """The weights uploaded on the weights page, or None (the built-in, seeded cell)."""
+    custom = st.session_state.get(CUSTOM_KEY)
+    return custom if isinstance(custom, CustomWeights) else None
+
+
+def reset_custom_weights() -> None:
+    """Back to the built-in cell (a button callback); the sidebar settings were never changed."""
+    st.session_state.pop(CUSTOM_KEY, None)
+    st.session_state[UPLOAD_NONCE] = st.session_state.get(UPLOAD_NONCE, 0) + 1
+
+
+def custom_weights_badge(container: Any, custom: CustomWeights) -> None:
+    """"Using your weights: LSTM, H=8, from PyTorch" and a Reset button (shown on every page)."""
+    box = container.container(border=True, key="custom_weights_badge")
+    box.markdown(f"📦 **Using your weights:** {escape_md(custom.summary)}")
+    box.button("Reset to built-in weights", key="reset_custom_weights", on_click=reset_custom_weights,
+               help="Forget the uploaded file; the cell settings below apply again.")
+
+
+# --------------------------------------------------------------------------- model
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _cached_model(items: tuple) -> ModelView:
-    return build_model(dict(items))
+def _cached_model(items: tuple, custom_digest: str | None, _custom: CustomWeights | None) -> ModelView:
+    # Streamlit hashes `custom_digest` (the upload's id) and skips the underscored `_custom` itself.
+    return build_model(dict(items), _custom)
 
 
 def cached_model(values: dict[str, Any]) -> ModelView:
-    """build_model through a shared cache (the view is immutable; sessions can share it)."""
-    return _cached_model(tuple(sorted(values.items())))
+    """build_model through a shared cache (the view is immutable; sessions can share it); runs on the
+    uploaded weights when there are some."""
+    custom = custom_weights()
+    return _cached_model(tuple(sorted(values.items())), custom.digest if custom else None, custom)
 
 
 def model_or_stop() -> ModelView:
@@ -114,6 +158,104 @@ def model_or_stop() -> ModelView:
     except EmptyCorpus as exc:
         st.info(str(exc), icon="✍️")
         st.stop()
+    except WeightsMismatch as exc:
+        st.error(str(exc), icon="📦")
+        st.caption("Your corpus and settings are kept. The weights page (or the sidebar's Reset button) "
+                   "switches back to the built-in weights.")
+        st.stop()
     for note in view.notes:
         st.caption(f"ℹ️ {note}")
     return view
+
+
+# --------------------------------------------------------------------------- presentation mode
+
+
+def present() -> bool:
+    """Presentation mode on? Pages pass it to figures: theme.apply(fig, session.present())."""
+    return bool(get("present"))
+
+
+PRESENTATION_CSS = """
+<style>
+/* Presentation mode: everything larger (Streamlit sizes text in rem), darker text, fewer small controls. */
+html { font-size: 21px; }
+.stApp { color: #000000; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.5; }
+[data-testid="stCaptionContainer"] { color: #1a1a1a !important; opacity: 1; }
+[data-testid="stWidgetLabel"] p { font-weight: 600; }
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"],
+[data-testid="stSidebar"] [data-testid="stTooltipIcon"],
+[data-testid="stTooltipIcon"],
+[class*="st-key-downloads"] { display: none; }
+</style>
+"""
+
+
+def presentation_css() -> None:
+    """Larger, higher-contrast page for a projector (app.py calls it after the sidebar). A fixed <style>
+    block only: no user text goes through unsafe_allow_html."""
+    if present():
+        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+
+
+# --------------------------------------------------------------------------- share and download
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|])")
+
+
+def escape_md(text: str) -> str:
+    """User-derived text for st.markdown: markdown/HTML characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def share_query(values: Mapping[str, Any]) -> str:
+    """"?cell=LSTM&hidden=4…": the settings that differ from the defaults (empty string when none)."""
+    params = state.to_query(values)
+    return "?" + urlencode(params) if params else ""
+
+
+def share_link(container: Any) -> None:
+    """A "Share this view" expander with the link (the code block has a copy button)."""
+    with container.expander("🔗 Share this view"):
+        query = share_query(settings())
+        if query:
+            st.code(query, language=None, wrap_lines=True)
+            st.caption("Add this to the app's address (or copy the address bar: it is the same link). "
+                       "Whoever opens it sees this corpus and these settings.")
+        else:
+            st.caption("Every setting is at its default: the app's plain address shows this view.")
+        if custom_weights() is not None:
+            st.caption("Uploaded weights are not part of a link: send the .npz file along.")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "figure"
+
+
+def download_buttons(view: ModelView, figs: Mapping[str, Any] | None = None, key: str = "dl") -> None:
+    """Download buttons for the view: the trace as tidy CSV and as JSON, the weights as .npz, and one
+    standalone (offline) HTML file per figure. Files are built only when clicked. `key` must differ if a
+    page calls this twice."""
+    figs = dict(figs or {})
+    base = f"rnnviz-{view.cell.kind.lower()}-sentence{view.index + 1}"
+    vocab = view.corpus.vocab.tokens if len(view.corpus.vocab) == view.cell.input_size else None
+    items: list[tuple[str, Callable[[], bytes], str, str]] = [
+        ("Trace (CSV)", lambda: export.to_csv(export.trace_to_tidy(view)), f"{base}-trace.csv", "text/csv"),
+        ("Trace (JSON)", lambda: export.trace_to_json(view.trace, view.tokens, view.cell),
+         f"{base}-trace.json", "application/json"),
+        ("Weights (.npz)", lambda: export.weights_to_npz(view.cell, view.head, vocab), f"{base}-weights.npz",
+         "application/octet-stream"),
+    ]
+    for name, fig in figs.items():
+        items.append((f"Figure: {name} (HTML)", lambda fig=fig: export.figure_to_html(fig),
+                      f"{base}-{_slug(name)}.html", "text/html"))
+    with st.container(key=f"downloads_{key}"), st.expander("⬇️ Download the numbers and figures"):
+        st.caption("CSV: one row per step, quantity and unit. JSON: every array of the forward pass. "
+                   ".npz: the weights with PyTorch names (loads back on page 6). HTML figures work offline.")
+        cols = st.columns(min(len(items), 4))
+        for i, (label, data, file_name, mime) in enumerate(items):
+            cols[i % len(cols)].download_button(label, data=data, file_name=file_name, mime=mime,
+                                                key=f"{key}_{i}", on_click="ignore")
