@@ -27,11 +27,11 @@ def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool
     D, H = cell.input_size, cell.hidden_size
     rows_x = [str(w) for w in words] if words is not None and len(words) == D else [
         f"input {i + 1}" for i in range(D)]
-    rows_h = [f"h unit {i + 1}" for i in range(H)]
+    rows_h = [f"unit {i + 1}" for i in range(H)]
     cols = column_labels(cell)
     vmax = float(max(np.max(np.abs(W_xh)), np.max(np.abs(W_hh)), 1e-12))
     titles = ("W<sub>xh</sub> (input → hidden)", "W<sub>hh</sub> (hidden → hidden)")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=titles)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, subplot_titles=titles)
     for k, (W, rows, name) in enumerate(((W_xh, rows_x, "W_xh"), (W_hh, rows_h, "W_hh")), start=1):
         fig.add_trace(go.Heatmap(
             z=W, x=cols, y=rows, zmin=-vmax, zmax=vmax, zmid=0.0, colorscale=theme.STATE_SCALE,
@@ -45,4 +45,6 @@ def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool
     title = f"{cell.kind} weights: {cell.num_params()} numbers (biases not shown)"
     fig.update_layout(title={"text": title})
     height = 180 + 26 * max(min(D, 30), H)
-    return theme.apply(fig, present, height=min(height, 900))
+    theme.apply(fig, present, height=min(height, 900))
+    fig.update_annotations(font={"size": theme.sizes(present).font, "color": "#111111"})  # subplot titles
+    return fig

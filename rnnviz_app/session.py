@@ -97,13 +97,13 @@ def sidebar() -> None:
     sb.markdown("### The network")
     custom = custom_weights()
     if custom is not None:
+        # the upload decides cell type, activation and size; the settings stay as they were for later
         custom_weights_badge(sb, custom)
-    fixed = custom is not None  # the upload decides cell type, activation and size; the settings are kept
-    widget(sb.radio, "cell", options=list(state.CELLS), horizontal=True, disabled=fixed)
-    if get("cell") == "SimpleRNN" and not fixed:
-        widget(sb.radio, "act", options=list(state.ACTIVATIONS), horizontal=True)
-    widget(sb.slider, "hidden", "Hidden size H (units)", min_value=1, max_value=state.MAX_HIDDEN,
-           disabled=fixed)
+    else:
+        widget(sb.radio, "cell", options=list(state.CELLS), horizontal=True)
+        if get("cell") == "SimpleRNN":
+            widget(sb.radio, "act", options=list(state.ACTIVATIONS), horizontal=True)
+        widget(sb.slider, "hidden", "Hidden size H (units)", min_value=1, max_value=state.MAX_HIDDEN)
     widget(sb.number_input, "seed", "Random seed (weights and h0)", min_value=0, max_value=state.MAX_SEED,
            step=1)
     widget(sb.radio, "h0", "Initial state h0", options=list(state.H0_MODES), horizontal=True)
@@ -131,8 +131,9 @@ def custom_weights_badge(container: Any, custom: CustomWeights) -> None:
     """"Using your weights: LSTM, H=8, from PyTorch" and a Reset button (shown on every page)."""
     box = container.container(border=True, key="custom_weights_badge")
     box.markdown(f"📦 **Using your weights:** {escape_md(custom.summary)}")
+    box.caption("Cell type, activation and hidden size come from the file.")
     box.button("Reset to built-in weights", key="reset_custom_weights", on_click=reset_custom_weights,
-               help="Forget the uploaded file; the cell settings below apply again.")
+               help="Forget the uploaded file: the sidebar's cell, activation and size apply again.")
 
 
 # --------------------------------------------------------------------------- model
@@ -259,3 +260,25 @@ def download_buttons(view: ModelView, figs: Mapping[str, Any] | None = None, key
         for i, (label, data, file_name, mime) in enumerate(items):
             cols[i % len(cols)].download_button(label, data=data, file_name=file_name, mime=mime,
                                                 key=f"{key}_{i}", on_click="ignore")
+
+
+# --------------------------------------------------------------------------- deep links on a fresh server
+
+
+def _leave_legacy_pages_mode() -> None:
+    """Make a page's own address (…/forward?cell=LSTM) work as the very first visit of a fresh server.
+
+    Streamlit runs an app with a pages/ folder in its legacy mode (each page alone: no shell, no sidebar
+    settings, its own page list) until some run calls st.navigation, which app.py does. So the first
+    visitor of a fresh server who opens a shared link to a page, not the main address, got the bare
+    page. Every page imports this module, so on its first import in that mode: switch the legacy mode
+    off and rerun; the rerun goes through app.py and shows the page inside the shell.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()

@@ -97,8 +97,8 @@ def test_upload_runs_every_page_on_the_file() -> None:
     x = rv.one_hot_ids([0, 1, 2], 5)
     yhat = custom.head.forward(custom.cell.forward(x).h[-1])
     assert any(f"{yhat:.4f}" in t for t in texts(at, "markdown"))
-    # the sidebar's cell settings are kept but disabled while the upload decides
-    assert at.radio(key="w_cell").disabled and at.slider(key="w_hidden").disabled
+    # the upload decides the cell: the sidebar's cell widgets give way to the badge
+    assert "w_cell" not in [r.key for r in at.radio] and "w_hidden" not in [s.key for s in at.slider]
     for page in PAGES:
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
@@ -142,7 +142,7 @@ def test_reset_goes_back_to_the_built_in_cell_and_keeps_the_settings() -> None:
     assert not at.exception
     assert session.CUSTOM_KEY not in at.session_state
     assert badge(at) == []
-    assert not at.radio(key="w_cell").disabled and at.radio(key="w_cell").value == "GRU"
+    assert at.radio(key="w_cell").value == "GRU" and at.slider(key="w_hidden").value == 5
     assert at.file_uploader[0].value is None, "the uploader starts empty after a reset"
     assert any("No weights uploaded" in t for t in texts(at, "info"))
 

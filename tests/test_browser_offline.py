@@ -1,0 +1,148 @@
+"""Offline classroom check: a whole session in headless Chromium talks to the local server only.
+
+Every network request (and websocket) the page makes is recorded while visiting every page of the app
+through the sidebar navigation, switching the cell, turning presentation mode on, opening the share link,
+uploading weights and downloading a file. Any request to another host (web fonts, CDNs, telemetry) fails
+the test. The distinct hosts and paths seen are printed (run pytest with -s to read them).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+import rnnviz as rv
+
+PAGE_TITLES = ["Start here", "1 · Text to numbers", "2 · Forward through time", "3 · Gates",
+               "4 · Backprop through time", "5 · Gradient lab", "6 · Your own weights"]
+PAGE_PATHS = ["", "encoding", "forward", "gates", "bptt", "lab", "weights"]
+LOCAL_SCHEMES = {"data", "blob", "about"}
+TIMEOUT_MS = 60_000
+
+
+def wait_idle(page) -> None:
+    """The script run is over (no "Running…" status) and lazy bundles had time to load."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+
+
+def weights_file() -> bytes:
+    cell = rv.GRU(5, 2, seed=3)
+    buf = io.BytesIO()
+    np.savez(buf, **cell.to_torch(), vocab=np.array(["movie", "was", "good", "bad", "not"]))
+    return buf.getvalue()
+
+
+@pytest.mark.browser
+def test_a_whole_session_stays_on_the_local_server(page, app_server: str, screenshot_dir: Path,
+                                                   tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    server = urlsplit(app_server)
+    requests: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("websocket", lambda ws: requests.append(ws.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.goto(app_server)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    expect(nav).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+    # every page, through the sidebar navigation
+    for title, path in zip(PAGE_TITLES, PAGE_PATHS, strict=True):
+        nav.get_by_role("link", name=title).click()
+        page.wait_for_url(lambda url, path=path: urlsplit(url).path.strip("/") == path, timeout=TIMEOUT_MS)
+        wait_idle(page)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    # interact: another cell, presentation mode, the share link (on the forward page)
+    nav.get_by_role("link", name=PAGE_TITLES[2]).click()
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("LSTM", exact=True).click()
+    wait_idle(page)
+    expect(page).to_have_url(lambda_url_has("cell=LSTM"), timeout=TIMEOUT_MS)
+    sidebar.get_by_text("Presentation mode (large text for projectors)").click()
+    wait_idle(page)
+    expect(page).to_have_url(lambda_url_has("present=1"), timeout=TIMEOUT_MS)
+    sidebar.get_by_text("Share this view").click()
+    expect(sidebar.locator('[data-testid="stCode"]').filter(has_text="cell=LSTM")).to_be_visible()
+    sidebar.get_by_text("Presentation mode (large text for projectors)").click()
+    wait_idle(page)
+
+    # upload weights on page 6, then download the trace they produce
+    nav.get_by_role("link", name=PAGE_TITLES[6]).click()
+    wait_idle(page)
+    upload = tmp_path / "gru.npz"
+    upload.write_bytes(weights_file())
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    expect(sidebar.get_by_text("Using your weights:")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.get_by_text("Download the numbers and figures").click()
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Trace (CSV)").click()
+    saved = tmp_path / "trace.csv"
+    download.value.save_as(saved)
+    assert saved.read_text().startswith("step,token,quantity,unit,value")
+    page.screenshot(path=str(screenshot_dir / "weights.png"))
+
+    outside, seen = [], set()
+    for url in requests:
+        parts = urlsplit(url)
+        if parts.scheme in LOCAL_SCHEMES:
+            seen.add(f"{parts.scheme}:")
+            continue
+        if parts.hostname != server.hostname or parts.port != server.port:
+            outside.append(url)
+        path = parts.path
+        if path.startswith("/static/"):
+            path = "/static/…" + Path(path).suffix  # hashed bundle names
+        if path.startswith(("/media/", "/_stcore/upload_file/")):
+            path = "/".join(path.split("/")[:3]) + "/…"
+        seen.add(f"{parts.scheme}://{parts.hostname}:{parts.port} {path}")
+    print(f"\n{len(requests)} requests; distinct scheme/host/path seen:")
+    for item in sorted(seen):
+        print("  ", item)
+    assert outside == [], f"requests leaving the local server: {sorted(set(outside))}"
+    assert errors == [], errors
+
+
+def lambda_url_has(fragment: str):
+    import re
+
+    return re.compile(f".*{re.escape(fragment)}.*")
+
+
+@pytest.mark.browser
+def test_presentation_mode_screenshot(page, app_server: str, screenshot_dir: Path) -> None:
+    """Presentation mode at a projector-ish 1280×800: large text, larger figure fonts, no help icons."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{app_server}/weights?present=1")
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    font_px = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    page.wait_for_function(f"{font_px} >= 20", timeout=TIMEOUT_MS)  # the base font is enlarged
+    size = page.evaluate(font_px)
+    for icon in page.locator('[data-testid="stTooltipIcon"]').all():
+        expect(icon).to_be_hidden()
+    chart = page.locator(".js-plotly-plot").last
+    expect(chart).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name="The weights on screen").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "presentation_mode.png"))
+    page.goto(f"{app_server}/weights")
+    wait_idle(page)
+    normal = page.evaluate(font_px)
+    assert normal < size
