@@ -171,13 +171,19 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+
+
 def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests, and a colour emoji font so the page icons show in them."""
     found = find_chromium()
-    if found:
+    if found and (EMOJI_FONT.exists() or not is_root_on_debian()):
         return
     if is_root_on_debian():
-        log("chromium not found: installing Debian's chromium for the browser tests")
-        if apt_install("chromium") and find_chromium():
+        wanted = (("chromium", found), ("fonts-noto-color-emoji", EMOJI_FONT.exists()))
+        missing = [pkg for pkg, ok in wanted if not ok]
+        log(f"installing {' and '.join(missing)} for the browser tests")
+        if apt_install(*missing) and find_chromium():
             return
         log("NOTE: installing chromium failed")
     else:
