@@ -1,0 +1,307 @@
+"""Equation strings and the few derived numbers the pages show, as pure functions (no streamlit).
+
+Everything here reads the core's trace and cell: the terms of a step (x_t W_xh, h_{t-1} W_hh, b, the
+pre-activation, the activation) come straight from `trace.x_part`, `trace.h_part`, `trace.pre`,
+`trace.gates`; only element-wise products that the trace does not store (f ⊙ c_{t-1}, i ⊙ c̃, …) are
+formed here, and the tests check that they add up to the trace's c_t and h_t.
+
+Also the escaping every page needs before it shows what a user typed: LaTeX (\\text{}), Markdown and
+the HTML subset Plotly renders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# --------------------------------------------------------------------------- escaping user text
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "#": r"\#",
+    "%": r"\%",
+    "&": r"\&",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:=\"'^&%@])")
+
+
+def latex_escape(text: str) -> str:
+    """Text made safe inside LaTeX's \\text{…}: the ten special characters escaped, newlines flattened."""
+    text = " ".join(str(text).split())
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def latex_text(text: str) -> str:
+    """`\\text{…}` around escaped user text (a word in an equation)."""
+    return r"\text{" + latex_escape(text) + "}"
+
+
+def md_escape(text: str) -> str:
+    """User text safe inside st.markdown: every Markdown/HTML/LaTeX metacharacter backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def html_escape(text: str) -> str:
+    """User text safe inside a Plotly label (Plotly renders a small HTML subset): & < > escaped."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, n: int = 40) -> str:
+    """At most n characters, with an ellipsis when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def time_label(t: int, token: str, width: int = 12) -> str:
+    """The label of a time step on every time axis: "t=2 · was" (1-based t, token escaped for Plotly)."""
+    return f"t={t} · {html_escape(shorten(token, width))}"
+
+
+# --------------------------------------------------------------------------- numbers
+
+DIGITS = 3
+MAX_LATEX_UNITS = 6  # vectors longer than this are shown as a table, not inline in LaTeX
+
+
+def fmt(v: float, digits: int = DIGITS) -> str:
+    """A number rounded for display; never "-0.000"."""
+    s = f"{float(v):.{digits}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0.0 else s
+
+
+def latex_row(values: Sequence[float], digits: int = DIGITS) -> str:
+    """A row vector [a  b  c] in LaTeX (the project writes vectors as rows: x_t is 1×V, h_t is 1×H)."""
+    cells = r" & ".join(fmt(v, digits) for v in values)
+    return r"\begin{bmatrix}" + cells + r"\end{bmatrix}"
+
+
+# --------------------------------------------------------------------------- one time step, term by term
+
+
+@dataclass(frozen=True, eq=False)
+class Term:
+    """One vector of a step's arithmetic, with its name in LaTeX and in plain text (for tables)."""
+
+    latex: str
+    label: str
+    values: np.ndarray  # (H,)
+
+
+@dataclass(frozen=True, eq=False)
+class GateBlock:
+    """σ or tanh of a sum: the summands, their sum (the pre-activation), the activation."""
+
+    name: str  # "a" (SimpleRNN), "i" "f" "g" "o" (LSTM), "r" "z" "n" (GRU)
+    title: str  # "forget gate f_t" (plain text)
+    terms: tuple[Term, ...]
+    pre: Term
+    out: Term
+    act_latex: str  # \tanh, \sigma, \operatorname{relu}
+
+
+@dataclass(frozen=True, eq=False)
+class StepEquations:
+    """Everything the step panel writes for time step t (1-based): blocks in order, then the state update."""
+
+    kind: str
+    t: int
+    token: str
+    token_id: int
+    V: int
+    H: int
+    blocks: tuple[GateBlock, ...]
+    update: tuple[Term, ...]  # LSTM: f⊙c_{t-1}, i⊙c̃, c_t, tanh c_t, h_t; GRU: (1-z)⊙h̃, z⊙h_{t-1}, h_t
+
+
+_LSTM_TITLES = {"i": "input gate", "f": "forget gate", "g": "candidate cell state", "o": "output gate"}
+_LSTM_SYMBOL = {"i": "i_t", "f": "f_t", "g": r"\tilde{c}_t", "o": "o_t"}
+_GRU_TITLES = {"r": "reset gate", "z": "update gate", "n": "candidate hidden state"}
+_GRU_SYMBOL = {"r": "r_t", "z": "z_t", "n": r"\tilde{h}_t"}
+_PLAIN_SYMBOL = {"i": "i_t", "f": "f_t", "g": "c̃_t", "o": "o_t", "r": "r_t", "z": "z_t", "n": "h̃_t"}
+
+
+def _row_pick(W: str, token_id: int) -> str:
+    return rf"x_t W_{{{W}}} = W_{{{W}}}[{token_id},:]"
+
+
+def step_equations(cell, trace, ids: Sequence[int], tokens: Sequence[str], t: int) -> StepEquations:
+    """The terms of step t (1-based) for a SimpleRNN, LSTM or GRU, read from the trace."""
+    if not 1 <= t <= trace.T:
+        raise ValueError(f"time step t must lie in 1..{trace.T}, got {t}")
+    k = t - 1
+    token_id = int(ids[k])
+    kind = cell.kind
+    blocks: list[GateBlock] = []
+    update: list[Term] = []
+    if kind == "SimpleRNN":
+        act = r"\tanh" if cell.activation == "tanh" else r"\operatorname{relu}"
+        blocks.append(GateBlock(
+            "a", f"h_t = {cell.activation}(a_t)",
+            (Term(_row_pick("xh", token_id), "x_t·W_xh", trace.x_part[k]),
+             Term("h_{t-1} W_{hh}", "h_{t-1}·W_hh", trace.h_part[k]),
+             Term("b", "b", np.asarray(cell.b_h))),
+            Term("a_t", "a_t (sum)", trace.pre["a"][k]),
+            Term("h_t", "h_t", trace.h[k]), act))
+    elif kind == "LSTM":
+        for g in cell.gate_names:
+            sym = _LSTM_SYMBOL[g]
+            blocks.append(GateBlock(
+                g, f"{_LSTM_TITLES[g]} {_PLAIN_SYMBOL[g]}",
+                (Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", cell.gate_block(trace.x_part[k], g)),
+                 Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", cell.gate_block(trace.h_part[k], g)),
+                 Term(f"b_{g}", f"b_{g}", cell.gate_block(np.asarray(cell.b_h), g))),
+                Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
+                Term(sym, _PLAIN_SYMBOL[g], trace.gates[g][k]),
+                r"\tanh" if g == "g" else r"\sigma"))
+        i, f, g = (trace.gates[n][k] for n in ("i", "f", "g"))
+        update = [
+            Term(r"f_t \odot c_{t-1}", "f_t⊙c_{t-1}", f * trace.c_prev[k]),
+            Term(r"i_t \odot \tilde{c}_t", "i_t⊙c̃_t", i * g),
+            Term(r"c_t = f_t \odot c_{t-1} + i_t \odot \tilde{c}_t", "c_t", trace.c[k]),
+            Term(r"\tanh(c_t)", "tanh(c_t)", trace.tanh_c[k]),
+            Term(r"h_t = o_t \odot \tanh(c_t)", "h_t", trace.h[k]),
+        ]
+    elif kind == "GRU":
+        r = trace.gates["r"][k]
+        for g in cell.gate_names:
+            x_g = cell.gate_block(trace.x_part[k], g)
+            bx_g = cell.gate_block(np.asarray(cell.b_xh), g)
+            hp_g = cell.gate_block(trace.h_part[k], g)
+            bh_g = cell.gate_block(np.asarray(cell.b_hh), g)
+            terms = [Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", x_g),
+                     Term(f"b_{{x{g}}}", f"b_x{g}", bx_g)]
+            if g == "n":
+                terms.append(Term(r"r_t \odot (h_{t-1} W_{hn} + b_{hn})", "r_t⊙(h_{t-1}·W_hn + b_hn)",
+                                  r * (hp_g + bh_g)))
+            else:
+                terms += [Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", hp_g),
+                          Term(f"b_{{h{g}}}", f"b_h{g}", bh_g)]
+            blocks.append(GateBlock(
+                g, f"{_GRU_TITLES[g]} {_PLAIN_SYMBOL[g]}", tuple(terms),
+                Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
+                Term(_GRU_SYMBOL[g], _PLAIN_SYMBOL[g], trace.gates[g][k]),
+                r"\tanh" if g == "n" else r"\sigma"))
+        z, n = trace.gates["z"][k], trace.gates["n"][k]
+        update = [
+            Term(r"(1 - z_t) \odot \tilde{h}_t", "(1−z_t)⊙h̃_t", (1.0 - z) * n),
+            Term(r"z_t \odot h_{t-1}", "z_t⊙h_{t-1}", z * trace.h_prev[k]),
+            Term(r"h_t = (1 - z_t) \odot \tilde{h}_t + z_t \odot h_{t-1}", "h_t", trace.h[k]),
+        ]
+    else:
+        raise ValueError(f"unknown cell kind {kind!r}")
+    return StepEquations(kind, t, str(tokens[k]), token_id, trace.D, trace.H, tuple(blocks), tuple(update))
+
+
+def shapes_latex(kind: str, V: int, H: int) -> str:
+    """The step's matrix shapes, e.g. x_t (1×V) · W_xh (V×H) + h_{t-1} (1×H) · W_hh (H×H) + b (1×H)."""
+    G = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[kind]
+    GH = f"{G * H}" if G > 1 else f"{H}"
+    bias = "b" if kind != "GRU" else "b_x + b_h"
+    core = (rf"\underset{{(1\times {V})}}{{x_t}} \cdot \underset{{({V}\times {GH})}}{{W_{{xh}}}}"
+            rf" \;+\; \underset{{(1\times {H})}}{{h_{{t-1}}}} \cdot \underset{{({H}\times {GH})}}{{W_{{hh}}}}"
+            rf" \;+\; \underset{{(1\times {GH})}}{{{bias}}} \;\longrightarrow\; (1\times {GH})")
+    if G > 1:
+        names = "i, f, \\tilde{c}, o" if kind == "LSTM" else "r, z, \\tilde{h}"
+        core += rf"\;=\; \text{{{G} blocks of {H}: }} {names}"
+    return core
+
+
+def block_latex(block: GateBlock, digits: int = DIGITS) -> str:
+    """An aligned LaTeX block: each summand, the sum, the activation — one vector per line."""
+    lines = []
+    for n, term in enumerate(block.terms):
+        plus = "" if n == 0 else r"+\;"
+        lines.append(rf"{plus}{term.latex} &= {latex_row(term.values, digits)}")
+    lines.append(rf"{block.pre.latex} &= {latex_row(block.pre.values, digits)}")
+    lines.append(rf"{block.out.latex} = {block.act_latex}({block.pre.latex}) &= "
+                 rf"{latex_row(block.out.values, digits)}")
+    return r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
+
+
+def update_latex(terms: Sequence[Term], digits: int = DIGITS) -> str:
+    lines = [rf"{term.latex} &= {latex_row(term.values, digits)}" for term in terms]
+    return r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
+
+
+def step_table(eq: StepEquations):
+    """Every vector of the step as rows of a table (columns = hidden units): for H too wide for LaTeX."""
+    import pandas as pd
+
+    rows, labels = [], []
+    for block in eq.blocks:
+        prefix = "" if block.name == "a" else f"{block.name}: "
+        for term in (*block.terms, block.pre, block.out):
+            labels.append(prefix + term.label)
+            rows.append(np.round(np.asarray(term.values, dtype=float), DIGITS))
+    for term in eq.update:
+        labels.append("update: " + term.label)
+        rows.append(np.round(np.asarray(term.values, dtype=float), DIGITS))
+    return pd.DataFrame(np.vstack(rows), index=labels, columns=[f"unit {j + 1}" for j in range(eq.H)])
+
+
+# --------------------------------------------------------------------------- why not an ANN (home page)
+
+
+@dataclass(frozen=True)
+class AnnVsRnn:
+    """The seeds' argument for the current corpus: a padded one-hot input for an ANN vs a shared RNN cell."""
+
+    B: int  # sentences
+    T_max: int
+    V: int
+    H: int
+    tokens: int  # real words in the batch (one 1 each)
+    padded_input: int  # T_max · V numbers per sentence for the ANN
+    padding_rows: int  # all-zero time steps added to reach T_max
+    rows: int  # B · T_max
+    ann_weights: int  # T_max·V·H + H
+    rnn_weights: int  # the cell's count (SimpleRNN: V·H + H·H + H)
+    rnn_formula: str  # plain text
+    head_weights: int  # H + 1, the same Dense(1) on top of both
+
+    @property
+    def numbers(self) -> int:
+        return self.rows * self.V
+
+    @property
+    def padding_share(self) -> float:
+        """Share of the batch's numbers that sit in padding rows (all zeros)."""
+        return self.padding_rows / self.rows if self.rows else 0.0
+
+    @property
+    def zero_share(self) -> float:
+        """Share of zeros among all numbers of the padded one-hot batch (padding and one-hot zeros)."""
+        return 1.0 - self.tokens / self.numbers if self.numbers else 0.0
+
+    def ann_weights_for(self, T: int) -> int:
+        return T * self.V * self.H + self.H
+
+
+RNN_FORMULAS = {"SimpleRNN": "V·H + H·H + H", "LSTM": "4·(V·H + H·H + H)", "GRU": "3·(V·H + H·H + 2·H)"}
+
+
+def ann_vs_rnn(lengths: Sequence[int], V: int, H: int, kind: str, rnn_weights: int) -> AnnVsRnn:
+    """From the sentence lengths, V, H and the cell's parameter count (cell.num_params())."""
+    lengths = [int(n) for n in lengths]
+    T_max = max(lengths, default=0)
+    rows = len(lengths) * T_max
+    return AnnVsRnn(B=len(lengths), T_max=T_max, V=V, H=H, tokens=sum(lengths), padded_input=T_max * V,
+                    padding_rows=rows - sum(lengths), rows=rows, ann_weights=T_max * V * H + H,
+                    rnn_weights=int(rnn_weights), rnn_formula=RNN_FORMULAS[kind], head_weights=H + 1)
+
+
+def weight_columns(cell) -> list[str]:
+    """Column names of W_xh / W_hh: "unit 1".. for a SimpleRNN, gate-and-unit ("f2") for gated cells."""
+    H = cell.hidden_size
+    if not cell.gate_names:
+        return [f"unit {u + 1}" for u in range(H)]
+    return [f"{g}{u + 1}" for g in cell.gate_names for u in range(H)]
