@@ -1,6 +1,106 @@
-"""Placeholder: this page is being built."""
+"""1 · Text to numbers: tokens → vocabulary → integer ids → one-hot matrices → the padded batch Keras wants,
+and a dense embedding beside the sparse one-hot vectors."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-st.title("encoding")
-st.info("This page is being built.")
+import rnnviz as rv
+from rnnviz_app import equations as eq
+from rnnviz_app import fig_encoding as fe
+from rnnviz_app import session, state, theme
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def figures(key: tuple, present: bool, _view) -> dict:
+    """Every figure of the page for one view (built once per settings; ~3 ms to send when cached)."""
+    view = _view
+    s = view.settings
+    corpus = view.corpus
+    pb = fe.padded_batch(corpus, s["padding"], fe.batch_rows(len(corpus), view.index))
+    E = rv.embedding_matrix(view.V, s["emb_dim"], seed=s["seed"])
+    return {
+        "one_hot": fe.one_hot_figure(view.x, view.tokens, view.ids, corpus.vocab, present),
+        "batch": fe.padded_batch_figure(pb, corpus, view.index, present),
+        "embedding": fe.embedding_figure(E, view.ids, view.tokens, corpus.vocab, present),
+        "rows": pb.rows,
+    }
+
+
+present = session.present()
+st.title("Text to numbers")
+st.markdown("A network only reads numbers. Here is every step from your sentences to the array a Keras "
+            "`SimpleRNN` is fed — shape **(batch, timesteps, features)**.")
+view = session.model_or_stop()
+corpus = view.corpus
+figs = figures((tuple(sorted(session.settings().items())), getattr(session.custom_weights(), "digest", None)),
+               present, view)
+
+# --- 1. tokens
+st.subheader("1 · Split the sentence into tokens")
+st.caption("Lower-case words (letters and digits; “don't” stays one word). Punctuation and emoji separate "
+           "words and are dropped.")
+st.markdown("**The sentence you typed:**")
+st.text(eq.shorten(corpus.sentences[view.index], 300))
+tokens_df = pd.DataFrame([list(view.tokens), [str(i) for i in view.ids]], index=["token", "id"],
+                         columns=[f"t={t + 1}" for t in range(view.T)])
+st.dataframe(tokens_df, key="tokens_table")
+
+# --- 2. vocabulary and integer encoding
+st.subheader("2 · Vocabulary and integer encoding")
+st.markdown(f"Every **different** word of the corpus gets an id, in order of first appearance: "
+            f"**V = {view.V}** words. A sentence becomes the list of its words' ids.")
+left, right = st.columns([2, 3])
+with left:
+    st.markdown("**Vocabulary** (word → id → one-hot vector)")
+    st.dataframe(fe.vocab_table(corpus.vocab), hide_index=True, key="vocab_table",
+                 height=min(36 * (view.V + 1) + 4, 400))
+with right:
+    st.markdown("**Integer-encoded sentences**")
+    st.dataframe(fe.encoded_table(corpus), hide_index=True, key="encoded_table",
+                 height=min(36 * (len(corpus) + 1) + 4, 400))
+
+# --- 3. one-hot matrix of the sentence
+st.subheader("3 · One-hot vectors: the sentence as a T × V matrix")
+st.markdown(f"Each word becomes a row of V = {view.V} numbers: a single **1** in the column of its id, "
+            f"zeros elsewhere. The sentence is a **{view.T} × {view.V}** matrix — the input x of the "
+            "network, one row per time step.")
+st.plotly_chart(figs["one_hot"], width="stretch", config=theme.PLOTLY_CONFIG, key="one_hot_chart")
+note = fe.columns_note(view.V, fe.shown_columns(view.V, view.ids))
+if note:
+    st.caption(f"ℹ️ {note}")
+
+# --- 4. padded batch
+st.subheader("4 · Padding: one batch of equal-length sentences")
+lengths = [len(t) for t in corpus.tokens]
+B, T_max = len(corpus), corpus.t_max
+st.markdown(f"Keras stacks the sentences into one array, so every sentence is padded with **all-zero rows** "
+            f"to the longest one, T_max = {T_max}: shape **({B}, {T_max}, {view.V})** = (batch, timesteps, "
+            "features). *post* adds the zeros after the words, *pre* before them.")
+session.widget(st.radio, "padding", "Padding", options=list(state.PADDINGS), horizontal=True)
+st.plotly_chart(figs["batch"], width="stretch", config=theme.PLOTLY_CONFIG, key="batch_chart")
+shown = figs["rows"]
+padding_rows = B * T_max - sum(lengths)
+st.caption(f"Grey rows are padding (all zeros): {padding_rows} of the batch's {B * T_max} time steps. "
+           + (f"Drawn: sentences {shown[0] + 1}–{shown[-1] + 1} of {B} (the one you inspect and its "
+              "neighbours). " if len(shown) < B else "")
+           + (fe.columns_note(view.V, fe.shown_columns(view.V, [j for i in shown for j in corpus.ids(i)]))
+              or ""))
+
+# --- 5. dense embedding
+st.subheader("5 · Sparse one-hot vs dense embedding")
+d = session.widget(st.slider, "emb_dim", "Embedding size d", min_value=1, max_value=16)
+sparse, dense = st.columns(2)
+with sparse:
+    st.markdown(f"**One-hot (sparse):** V = {view.V} numbers per word, **{view.V - 1} of them zero** "
+                f"({(view.V - 1) / view.V:.0%}). Grows with the vocabulary; says nothing about meaning: "
+                "every two words are equally far apart.")
+with dense:
+    st.markdown(f"**Embedding (dense):** d = {d} numbers per word, **none of them zero**. Row *id* of a "
+                f"matrix E ({view.V} × {d}) — x<sub>t</sub> = E[id], a table look-up. Trained, similar words "
+                "get similar rows (word2vec, GloVe); here E is seeded random, as before training.",
+                unsafe_allow_html=True)
+st.plotly_chart(figs["embedding"], width="stretch", config=theme.PLOTLY_CONFIG, key="embedding_chart")
+st.caption("The other pages feed the network the one-hot rows (so that x_t · W_xh picks a row of W_xh); an "
+           "Embedding layer would feed it these d-number rows instead.")

@@ -1,9 +1,87 @@
-"""Start here: placeholder until the home page lands."""
+"""Start here: what rnnviz is, a guided tour of the pages, and the lecture's "why not an ANN?" argument
+computed live for the corpus in the sidebar."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from rnnviz_app import session
+from rnnviz_app import equations as eq
+from rnnviz_app import fig_encoding as fe
+from rnnviz_app import session, theme
 
+TOUR = (
+    ("pages/encoding.py", "1 · Text to numbers", "🔤",
+     "your sentences become a vocabulary, integer ids, one-hot vectors and the padded (batch, timesteps, "
+     "features) array; a dense embedding beside them."),
+    ("pages/forward.py", "2 · Forward through time", "➡️",
+     "the network unrolled over your sentence: step or play word by word, every equation with its real "
+     "numbers, the hidden states and the parameter count."),
+    ("pages/gates.py", "3 · Gates", "🚪",
+     "how an LSTM or GRU decides, with gates between 0 and 1, what to forget, what to write and what to "
+     "show."),
+    ("pages/bptt.py", "4 · Backprop through time", "⬅️",
+     "the loss flows back through the same steps: every gradient term, and one training step."),
+    ("pages/lab.py", "5 · Gradient lab", "🧪",
+     "slide the recurrent weight w_h and watch gradients vanish or explode over many steps."),
+    ("pages/weights.py", "6 · Your own weights", "📦",
+     "upload a layer you trained in PyTorch or Keras and every page runs on it."),
+)
+
+present = session.present()
 st.title("rnnviz")
+st.markdown("#### Watch a recurrent neural network read a sentence, one word at a time.")
+st.markdown("Type sentences in the sidebar and follow them all the way: words → numbers → an RNN, LSTM or "
+            "GRU unrolled over time → a prediction, and back again with the gradients. **Every number on "
+            "every page is computed by a real network** (NumPy), for exactly what you typed — nothing is "
+            "drawn by hand. The sidebar settings are shared by all pages, and the address bar always holds a "
+            "link to exactly what is on screen.")
+
+st.subheader("A guided tour")
+for path, title, icon, what in TOUR:
+    link, text = st.columns([2, 5], vertical_alignment="center")
+    with link:
+        st.page_link(path, label=title, icon=icon)
+    with text:
+        st.markdown(what)
+
 view = session.model_or_stop()
-st.write(f"Sentence: {' '.join(view.tokens)}; h_T = {view.trace.h[-1].round(3).tolist()}")
+corpus = view.corpus
+lengths = [len(t) for t in corpus.tokens]
+cmp = eq.ann_vs_rnn(lengths, view.V, view.H, view.cell.kind, view.cell.num_params())
+
+st.subheader("Why not an ordinary neural network (ANN)?")
+st.markdown(f"Your corpus has **{cmp.B} sentence{'s' if cmp.B != 1 else ''}** of "
+            f"{', '.join(str(n) for n in lengths[:12])}{' …' if len(lengths) > 12 else ''} words and a "
+            f"vocabulary of **V = {cmp.V}** words. A feed-forward network (ANN) needs **one fixed-size "
+            f"input**, so every sentence is padded with zero rows to the longest one (T_max = {cmp.T_max}) "
+            "and flattened.")
+m = st.columns(4)
+m[0].metric("Longest sentence T_max", f"{cmp.T_max} words")
+m[1].metric("ANN input size T_max·V", f"{cmp.padded_input:,}", help=f"{cmp.T_max} · {cmp.V}")
+m[2].metric("Padding (all-zero rows)", f"{cmp.padding_share:.0%}",
+            help=f"{cmp.padding_rows} of the batch's {cmp.rows} time steps are padding")
+m[3].metric("Zeros in the padded input", f"{cmp.zero_share:.0%}",
+            help="padding rows plus the zeros of every one-hot vector")
+
+kind = view.cell.kind
+weights = pd.DataFrame([
+    ("ANN on the padded, flattened one-hot input", f"T_max·V·H + H = {cmp.T_max}·{cmp.V}·{cmp.H} + {cmp.H}",
+     cmp.ann_weights, "only sentences of at most T_max words"),
+    (f"{kind} (the same weights at every step)", f"{cmp.rnn_formula} (V = {cmp.V}, H = {cmp.H})",
+     cmp.rnn_weights, "any length: one step per word"),
+], columns=["first layer, H = " + str(cmp.H) + " units", "weights", "count", "takes"])
+st.dataframe(weights, hide_index=True, key="ann_vs_rnn_table")
+st.caption(f"Both then need the same output layer ŷ = σ(h·w_o + b_o): H + 1 = {cmp.head_weights} more "
+           "weights.")
+st.plotly_chart(fe.ann_vs_rnn_figure(cmp, kind, present), width="stretch", config=theme.PLOTLY_CONFIG,
+                key="ann_chart")
+longer = cmp.T_max + 1
+st.markdown(
+    f"**A longer sentence arrives** ({longer} words): flattened it is {longer}·{cmp.V} = "
+    f"{longer * cmp.V:,} numbers, but the ANN has weights for exactly {cmp.padded_input:,} inputs — **it "
+    f"cannot take it** (cut the sentence, or build and train a bigger network with "
+    f"{cmp.ann_weights_for(longer):,} weights). The {kind} simply runs one more step with the **same "
+    f"{cmp.rnn_weights}** weights. And the ANN sees all words at once, with no notion of which came first; "
+    "the RNN reads them in order and carries what it has read in its hidden state.")
+st.page_link("pages/forward.py", label="See it: the network unrolled over your sentence", icon="➡️")
