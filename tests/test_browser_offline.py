@@ -24,12 +24,19 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 TIMEOUT_MS = 60_000
 
 
-def wait_idle(page) -> None:
-    """The script run is over (no "Running…" status) and lazy bundles had time to load."""
-    from playwright.sync_api import expect
+QUIET_JS = """() => {
+    // quiet = no "Running…" status and no stale (greyed, about to be replaced) element, for 5 checks in a row
+    const busy = document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]') !== null;
+    window.__rnnvizQuiet = busy ? 0 : (window.__rnnvizQuiet || 0) + 1;
+    return window.__rnnvizQuiet >= 5;
+}"""
 
-    page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+
+def wait_idle(page) -> None:
+    """The script run is over and stayed over (a rerun may start a moment after a click)."""
+    page.wait_for_timeout(200)
+    page.evaluate("window.__rnnvizQuiet = 0")
+    page.wait_for_function(QUIET_JS, polling=100, timeout=TIMEOUT_MS)
     page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
 
 
@@ -89,6 +96,7 @@ def test_a_whole_session_stays_on_the_local_server(page, app_server: str, screen
     expect(sidebar.get_by_text("Using your weights:")).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     page.get_by_text("Download the numbers and figures").click()
+    wait_idle(page)
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.get_by_role("button", name="Trace (CSV)").click()
     saved = tmp_path / "trace.csv"
