@@ -105,7 +105,7 @@ else:
     source = f" (file {session.escape_md(custom.file_name)})" if custom.file_name else ""
     st.success(f"Using your weights: {custom.summary}{source}", icon="📦")
     for note in custom.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {session.escape_md(note)}")
     params = [(name, "×".join(map(str, a.shape)), a.size, float(a.min()), float(a.max()))
               for name, a in custom.cell.params.items()]
     if custom.head is not None:
@@ -127,7 +127,7 @@ except EmptyCorpus as exc:
     st.info(str(exc), icon="✍️")
     st.stop()
 except WeightsMismatch as exc:
-    st.error(str(exc), icon="📦")
+    st.error(session.escape_md(str(exc)), icon="📦")
     st.stop()
 fig = fig_weights.weight_heatmaps(view.cell, view.corpus.vocab.tokens, present=present)
 st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG)

@@ -160,7 +160,7 @@ def model_or_stop() -> ModelView:
         st.info(str(exc), icon="✍️")
         st.stop()
     except WeightsMismatch as exc:
-        st.error(str(exc), icon="📦")
+        st.error(escape_md(str(exc)), icon="📦")
         st.caption("Your corpus and settings are kept. The weights page (or the sidebar's Reset button) "
                    "switches back to the built-in weights.")
         st.stop()
@@ -265,14 +265,15 @@ def download_buttons(view: ModelView, figs: Mapping[str, Any] | None = None, key
 # --------------------------------------------------------------------------- deep links on a fresh server
 
 
-def _leave_legacy_pages_mode() -> None:
-    """Make a page's own address (…/forward?cell=LSTM) work as the very first visit of a fresh server.
+def ensure_shell() -> None:
+    """Make sure a page runs inside app.py (shell, sidebar, URL sync), not alone.
 
     Streamlit runs an app with a pages/ folder in its legacy mode (each page alone: no shell, no sidebar
     settings, its own page list) until some run calls st.navigation, which app.py does. So the first
-    visitor of a fresh server who opens a shared link to a page, not the main address, got the bare
-    page. Every page imports this module, so on its first import in that mode: switch the legacy mode
-    off and rerun; the rerun goes through app.py and shows the page inside the shell.
+    visitor of a fresh server who opens a shared link to a page (…/forward?cell=LSTM), not the main
+    address, got the bare page; AppTest, too, runs a page alone after switch_page. In that mode, switch
+    it off and rerun: the rerun goes through app.py and shows the page inside the shell. Every page
+    imports this module (the first import checks); a page may also call this first thing.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -281,4 +282,4 @@ def _leave_legacy_pages_mode() -> None:
         st.rerun()
 
 
-_leave_legacy_pages_mode()
+ensure_shell()

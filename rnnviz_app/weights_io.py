@@ -200,6 +200,16 @@ def _head(arrays: dict[str, np.ndarray], H: int, notes: list[str]) -> rv.Sigmoid
     return rv.SigmoidHead(w_o.reshape(-1), b_o)
 
 
+_UNSAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
+def _display_safe(word: str) -> str:
+    """Entries such as "<pad>" can never match a typed word (the tokenizer keeps letters and digits), so
+    they may be shown differently: no HTML-like characters, no control characters, at most 40 characters."""
+    word = "".join(ch if ch.isprintable() else "�" for ch in word.translate(_UNSAFE))
+    return word if len(word) <= 40 else word[:39] + "…"
+
+
 def _vocab(arrays: dict[str, np.ndarray], D: int, notes: list[str]) -> tuple[str, ...] | None:
     if "vocab" not in arrays:
         return None
@@ -208,7 +218,8 @@ def _vocab(arrays: dict[str, np.ndarray], D: int, notes: list[str]) -> tuple[str
         raise WeightsError(f"vocab holds {v.dtype} values; expected words (np.array(['movie', 'was', ...]))")
     if v.ndim != 1:
         raise WeightsError(f"vocab has shape {_shape(v)}; expected a list of words, shape ({D},)")
-    words = tuple(w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w) for w in v.tolist())
+    words = tuple(_display_safe(w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w))
+                  for w in v.tolist())
     if len(words) != D:
         raise WeightsError(f"vocab has {len(words)} words but the layer's input size is {D}: with one-hot "
                            f"inputs there is one input per word, so vocab needs {D} words in id order")

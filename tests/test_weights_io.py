@@ -255,3 +255,12 @@ def test_input_size_must_match_the_corpus_without_vocab() -> None:
     cw = load_weights(npz(**make_cell("SimpleRNN", D=4).to_torch()))
     with pytest.raises(WeightsMismatch, match=r"expect 4 inputs.*corpus has 5 different words"):
         build_model({}, cw)
+
+
+def test_vocab_entries_that_no_typed_word_can_match_are_made_safe_to_show() -> None:
+    words = ["movie", "<pad>", "<a href=x>", "a&b", "x" * 60]
+    cw = load_weights(npz(**make_cell("SimpleRNN").to_torch(), vocab=np.array(words)))
+    assert cw.vocab[:4] == ("movie", "‹pad›", "‹a href=x›", "a＆b")
+    assert len(cw.vocab[4]) == 40
+    assert not any(c in "".join(cw.vocab) for c in "<>&")
+    assert any("never match" in n for n in cw.notes)
