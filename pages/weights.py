@@ -50,6 +50,7 @@ def load_upload() -> None:
     st.session_state.pop(ERROR_KEY, None)
 
 
+session.ensure_shell()
 present = session.present()
 st.title("Your own weights")
 st.markdown(
