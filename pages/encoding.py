@@ -28,6 +28,7 @@ def figures(key: tuple, present: bool, _view) -> dict:
     }
 
 
+session.ensure_shell()
 present = session.present()
 st.title("Text to numbers")
 st.markdown("A network only reads numbers. Here is every step from your sentences to the array a Keras "

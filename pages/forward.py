@@ -48,6 +48,7 @@ def player(T: int) -> None:
     st.rerun()
 
 
+session.ensure_shell()
 present = session.present()
 st.title("Forward through time")
 st.markdown("The network reads the sentence **one word per time step**. At every step the *same* cell (the "

@@ -28,6 +28,7 @@ TOUR = (
      "upload a layer you trained in PyTorch or Keras and every page runs on it."),
 )
 
+session.ensure_shell()
 present = session.present()
 st.title("rnnviz")
 st.markdown("#### Watch a recurrent neural network read a sentence, one word at a time.")
