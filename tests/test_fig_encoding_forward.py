@@ -1,0 +1,265 @@
+"""Unit tests (no Streamlit) of the encoding/forward figure builders and the equation helpers: every number
+in a figure or an equation is the core's number."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnnviz as rv
+from rnnviz_app import equations as eq
+from rnnviz_app import fig_encoding as fe
+from rnnviz_app import fig_forward as ff
+from rnnviz_app.model import build_model, parse_corpus
+
+CELLS = ("SimpleRNN", "LSTM", "GRU")
+
+
+def trace_named(fig, name: str):
+    return next(d for d in fig.data if d.name == name)
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def test_latex_escape_all_ten_specials() -> None:
+    raw = r"\ { } $ # % & _ ^ ~"
+    out = eq.latex_escape(raw)
+    assert out == (r"\textbackslash{} \{ \} \$ \# \% \& \_ \textasciicircum{} \textasciitilde{}")
+    assert eq.latex_text("a_b") == r"\text{a\_b}"
+    assert eq.latex_escape("two\nlines") == "two lines"
+
+
+def test_md_and_html_escape() -> None:
+    md = eq.md_escape("**bold** <script> $x$ [l](u) `c` #h _u_ :red[x]")
+    for raw in ("**", "<script>", "$x$", "[l]", "`c`", "_u_"):
+        assert raw not in md
+    assert "\\*\\*bold\\*\\*" in md and "\\:red\\[x\\]" in md
+    assert eq.html_escape("<b>&</b>") == "&lt;b&gt;&amp;&lt;/b&gt;"
+    assert eq.time_label(2, "<i>x") == "t=2 · &lt;i&gt;x"
+
+
+def test_fmt_never_shows_minus_zero() -> None:
+    assert eq.fmt(-0.0001) == "0.000"
+    assert eq.fmt(-0.1234) == "-0.123"
+    assert eq.latex_row([1, -0.5]) == r"\begin{bmatrix}1.000 & -0.500\end{bmatrix}"
+
+
+# --------------------------------------------------------------------------- step equations
+
+
+@pytest.mark.parametrize("kind", CELLS)
+@pytest.mark.parametrize("t", [1, 3])
+def test_step_terms_add_up_to_the_trace(kind: str, t: int) -> None:
+    view = build_model({"cell": kind, "sentence": 3, "h0": "random"})
+    se = eq.step_equations(view.cell, view.trace, view.ids, view.tokens, t)
+    assert (se.t, se.token, se.token_id) == (t, view.tokens[t - 1], view.ids[t - 1])
+    for block in se.blocks:
+        np.testing.assert_allclose(sum(term.values for term in block.terms), block.pre.values, atol=1e-12)
+        expected = view.trace.pre[block.name][t - 1]
+        np.testing.assert_allclose(block.pre.values, expected)
+        if kind != "SimpleRNN":
+            np.testing.assert_allclose(block.out.values, view.trace.gates[block.name][t - 1])
+    # x_t W_xh is row `id` of W_xh (one-hot input)
+    first = se.blocks[0].terms[0]
+    assert f"[{view.ids[t - 1]},:]" in first.latex
+    np.testing.assert_allclose(first.values, view.cell.gate_block(view.cell.W_xh[view.ids[t - 1]],
+                                                                  se.blocks[0].name)
+                               if kind != "SimpleRNN" else view.cell.W_xh[view.ids[t - 1]])
+    if kind == "SimpleRNN":
+        np.testing.assert_allclose(se.blocks[0].out.values, view.trace.h[t - 1])
+    if kind == "LSTM":
+        f_c, i_g, c, tanh_c, h = (term.values for term in se.update)
+        np.testing.assert_allclose(f_c + i_g, c)
+        np.testing.assert_allclose(c, view.trace.c[t - 1])
+        np.testing.assert_allclose(view.trace.gates["o"][t - 1] * tanh_c, h)
+        np.testing.assert_allclose(h, view.trace.h[t - 1])
+    if kind == "GRU":
+        keep_new, keep_old, h = (term.values for term in se.update)
+        np.testing.assert_allclose(keep_new + keep_old, h)
+        np.testing.assert_allclose(h, view.trace.h[t - 1])
+
+
+def test_step_equations_reject_a_step_outside_the_sentence() -> None:
+    view = build_model({})
+    with pytest.raises(ValueError, match=r"1\.\.3"):
+        eq.step_equations(view.cell, view.trace, view.ids, view.tokens, 4)
+
+
+def test_block_latex_and_table() -> None:
+    view = build_model({})
+    se = eq.step_equations(view.cell, view.trace, view.ids, view.tokens, 2)
+    latex = eq.block_latex(se.blocks[0])
+    assert latex.startswith(r"\begin{aligned}") and latex.count(r"\begin{bmatrix}") == 5
+    assert eq.latex_row(view.trace.h[1]) in latex
+    table = eq.step_table(se)
+    assert table.shape == (5, 3)
+    np.testing.assert_allclose(table.loc["h_t"].to_numpy(), view.trace.h[1].round(3))
+    lstm = build_model({"cell": "LSTM", "hidden": 7})
+    se = eq.step_equations(lstm.cell, lstm.trace, lstm.ids, lstm.tokens, 1)
+    assert eq.step_table(se).shape == (4 * 5 + 5, 7)
+
+
+def test_shapes_latex_names_the_seeds_shapes() -> None:
+    s = eq.shapes_latex("SimpleRNN", 5, 3)
+    for part in (r"(1\times 5)", r"(5\times 3)", r"(3\times 3)", r"\longrightarrow\; (1\times 3)"):
+        assert part in s
+    assert r"(5\times 12)" in eq.shapes_latex("LSTM", 5, 3)
+    assert r"(5\times 9)" in eq.shapes_latex("GRU", 5, 3)
+
+
+def test_weight_columns() -> None:
+    assert eq.weight_columns(rv.SimpleRNN(5, 2)) == ["unit 1", "unit 2"]
+    assert eq.weight_columns(rv.GRU(5, 2)) == ["r1", "r2", "z1", "z2", "n1", "n2"]
+
+
+# --------------------------------------------------------------------------- why not an ANN
+
+
+def test_ann_vs_rnn_for_the_seeds_reviews() -> None:
+    cmp = eq.ann_vs_rnn([3, 3, 4], V=5, H=3, kind="SimpleRNN", rnn_weights=27)
+    assert (cmp.B, cmp.T_max, cmp.padded_input) == (3, 4, 20)
+    assert (cmp.padding_rows, cmp.rows) == (2, 12)
+    assert cmp.padding_share == pytest.approx(2 / 12)
+    assert cmp.zero_share == pytest.approx(1 - 10 / 60)
+    assert (cmp.ann_weights, cmp.rnn_weights, cmp.head_weights) == (63, 27, 4)
+    assert cmp.ann_weights_for(5) == 5 * 5 * 3 + 3
+    fig = fe.ann_vs_rnn_figure(cmp, "SimpleRNN")
+    assert list(fig.data[0].y)[3] == 63 and set(fig.data[1].y) == {27}
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+# --------------------------------------------------------------------------- encoding figures
+
+
+def test_vocab_and_encoded_tables() -> None:
+    corpus = parse_corpus("movie was good | 1\nmovie was bad | 0\nmovie was not good | 0")
+    vocab = fe.vocab_table(corpus.vocab)
+    assert list(vocab["word"]) == ["movie", "was", "good", "bad", "not"]
+    assert vocab.iloc[4, 2] == "[0 0 0 0 1]"
+    enc = fe.encoded_table(corpus)
+    assert list(enc["ids"]) == ["[0, 1, 2]", "[0, 1, 3]", "[0, 1, 4, 2]"]
+    assert list(enc["label"]) == ["1", "0", "0"]
+    big = parse_corpus(" ".join(f"w{i}" for i in range(30)))
+    assert fe.vocab_table(big.vocab).iloc[7, 2] == "a 1 at position 7, 29 zeros"
+
+
+def test_one_hot_figure_is_the_core_matrix() -> None:
+    view = build_model({"sentence": 3})
+    fig = fe.one_hot_figure(view.x, view.tokens, view.ids, view.corpus.vocab, step=2)
+    np.testing.assert_array_equal(fig.data[0].z, view.x)
+    assert list(fig.data[0].y) == ["t=1 · movie", "t=2 · was", "t=3 · not", "t=4 · good"]
+    assert list(fig.data[0].x) == ["movie (0)", "was (1)", "good (2)", "bad (3)", "not (4)"]
+    assert "4 × 5" in fig.layout.title.text
+    assert fig.layout.shapes[0].y0 == 0.5  # step 2 outlined
+
+
+def test_shown_columns_cap_keeps_the_sentence_words() -> None:
+    assert fe.shown_columns(10, [3], cap=24) == list(range(10))
+    cols = fe.shown_columns(100, [99, 50], cap=5)
+    assert len(cols) == 5 and 99 in cols and 50 in cols and cols == sorted(cols)
+    assert fe.columns_note(100, cols).startswith("The vocabulary has 100 words; 5 columns")
+    assert fe.columns_note(5, range(5)) is None
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_padded_batch_rows_equal_the_core_batch(padding: str) -> None:
+    corpus = parse_corpus("a b c\nd e\nf g h i j\nk")
+    full = rv.one_hot_batch([" ".join(t) for t in corpus.tokens], corpus.vocab, padding=padding)
+    pb = fe.padded_batch(corpus, padding, rows=(0, 1))  # the longest sentence (2) is not drawn
+    assert pb.shape == (4, 5, 11)
+    np.testing.assert_array_equal(pb.batch, full[:2])
+    np.testing.assert_array_equal(pb.mask, rv.padding_mask([3, 2], 5, padding))
+    fig = fe.padded_batch_figure(pb, corpus, selected=1)
+    assert "(4, 5, 11)" in fig.layout.title.text and f"padding='{padding}'" in fig.layout.title.text
+    np.testing.assert_array_equal(fig.data[1].z, full[1])
+    grey = [s for s in fig.layout.shapes if s.fillcolor]
+    assert len(grey) == (5 - 3) + (5 - 2)  # one grey rectangle per padding row
+    assert fe.batch_rows(10, 9) == (6, 7, 8, 9) and fe.batch_rows(3, 0) == (0, 1, 2)
+
+
+def test_embedding_figure_is_a_row_lookup() -> None:
+    view = build_model({})
+    E = rv.embedding_matrix(view.V, 4, seed=0)
+    fig = fe.embedding_figure(E, view.ids, view.tokens, view.corpus.vocab)
+    np.testing.assert_array_equal(fig.data[0].z, E)
+    np.testing.assert_array_equal(fig.data[1].z, E[list(view.ids)])
+    assert fig.data[0].zmin == -fe.EMB_RANGE and fig.data[0].zmax == fe.EMB_RANGE
+
+
+# --------------------------------------------------------------------------- forward figures
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_unrolled_figure_values_are_the_trace(kind: str) -> None:
+    view = build_model({"cell": kind, "sentence": 3})
+    fig = ff.unrolled_figure(view, step=2)
+    np.testing.assert_allclose(trace_named(fig, "h_0").z[:, 0], view.trace.h0)
+    np.testing.assert_allclose(trace_named(fig, "h_1").z[:, 0], view.trace.h[0])
+    np.testing.assert_allclose(trace_named(fig, "h_2").z[:, 0], view.trace.h[1])
+    assert np.isnan(trace_named(fig, "h_3").z).all() and np.isnan(trace_named(fig, "h_4").z).all()
+    if kind == "LSTM":
+        np.testing.assert_allclose(trace_named(fig, "c_2").z[:, 0], view.trace.c[1])
+    else:
+        assert not [d for d in fig.data if d.name and d.name.startswith("c_")]
+    np.testing.assert_array_equal(trace_named(fig, "x_3").z[0], view.x[2])  # the one-hot strip of "not"
+    assert fig.layout.coloraxis.cmin == -1 and fig.layout.coloraxis.cmax == 1
+    assert fig.layout.coloraxis.colorscale  # fixed diverging scale
+    assert f"{kind}" in fig.layout.title.text and "step 2 of 4" in fig.layout.title.text
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "shared across time" in notes and "<b>t=2<br>was</b>" in notes
+    assert "?" in notes  # ŷ is not known before the last step
+
+
+def test_unrolled_figure_shows_yhat_at_the_last_step() -> None:
+    view = build_model({})
+    fig = ff.unrolled_figure(view, step=3)
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert f"<b>{view.yhat:.3f}</b>" in notes and "label y = 1" in notes
+    assert not np.isnan(trace_named(fig, "h_3").z).any()
+
+
+def test_unrolled_figure_window_and_escaping() -> None:
+    words = " ".join(f"w{i}" for i in range(12))
+    view = build_model({"corpus": words, "hidden": 16})
+    assert ff.step_window(12, 1) == (1, 4) and ff.step_window(12, 12) == (9, 12)
+    assert ff.step_window(12, 6) == (4, 7) and ff.step_window(3, 2) == (1, 3)
+    fig = ff.unrolled_figure(view, step=6)
+    names = {d.name for d in fig.data if d.name and d.name.startswith("h_")}
+    assert names == {"h_3", "h_4", "h_5", "h_6", "h_7"}
+    assert "showing t=4…7" in fig.layout.title.text
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "5 more" in notes and "after t=1…3" in notes
+    assert "one-hot" not in notes and "x_4" in {d.name for d in fig.data}  # V = 12: a strip of cells
+    wide = build_model({"corpus": words + " w12", "hidden": 2})
+    fig = ff.unrolled_figure(wide, step=1)
+    assert "one-hot" in " ".join(a.text for a in fig.layout.annotations)  # V = 13: the id only
+    assert not [d for d in fig.data if d.name and d.name.startswith("x_")]
+    view = build_model({"corpus": "don't <b>stop</b> & go"})
+    fig = ff.unrolled_figure(view, step=1)
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "<b>stop" not in notes.replace("<b>t=", "")
+
+
+def test_hidden_heatmap_is_the_trace() -> None:
+    view = build_model({"sentence": 2})
+    fig = ff.hidden_heatmap(view, step=3)
+    np.testing.assert_allclose(fig.data[0].z, view.trace.h)
+    assert list(fig.data[0].y) == ["t=1 · movie", "t=2 · was", "t=3 · bad"]
+    assert list(fig.data[0].x) == ["unit 1", "unit 2", "unit 3"]
+    assert fig.layout.coloraxis.cmin == -1 and fig.layout.coloraxis.cmax == 1
+    assert fig.layout.shapes[0].y0 == 1.5
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    lstm = build_model({"cell": "LSTM"})
+    fig = ff.hidden_heatmap(lstm)
+    np.testing.assert_allclose(fig.data[1].z, lstm.trace.c)
+
+
+@pytest.mark.parametrize(("kind", "count"), [("SimpleRNN", 27), ("LSTM", 108), ("GRU", 90)])
+def test_param_summary_like_keras(kind: str, count: int) -> None:
+    view = build_model({"cell": kind})
+    df = ff.param_summary(view.cell, view.head)
+    assert list(df.columns[:3]) == ["Layer (type)", "Output Shape", "Param #"]
+    assert list(df["Param #"]) == [count, 4]
+    assert df.iloc[0, 1] == "(None, 3)"
+    assert ff.total_params(view.cell, view.head) == count + 4
