@@ -1,0 +1,379 @@
+"""Pure helpers for the gates, BPTT and gradient-lab pages (no streamlit): presets from the lecture notes,
+plain-language gate sentences, the many-to-one BPTT example with its finite-difference check and
+gradient-descent steps, and the lab's inputs, w_h sweeps and clipping numbers.
+
+Every number comes from the core (rnnviz); this module only chooses inputs and puts numbers into words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import rnnviz as rv
+
+from .model import initial_state, make_cell
+
+# --------------------------------------------------------------------------------------------------------
+# Presets (the lecture notes' LSTM/GRU examples)
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    label: str
+    text: str  # goes into the corpus box as is (one line = one sentence)
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("riya", "Riya · Delhi · London",
+           "Riya is a doctor. She lives in Delhi. She works at a hospital. Last year, Riya moved to London. "
+           "Now she works at a research lab"),
+    Preset("clouds", "The clouds are in the sky", "The clouds are in the sky"),
+)
+PRESET_BY_KEY: dict[str, Preset] = {p.key: p for p in PRESETS}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Gates in words
+# --------------------------------------------------------------------------------------------------------
+
+
+def step_label(tokens: Sequence[str], t: int) -> str:
+    """Axis label of 0-based step t: "t=2 · was"."""
+    return f"t={t + 1} · {tokens[t]}"
+
+
+def share_phrase(mean: float, what: str, verb: str = "kept") -> str:
+    """Words for a mean gate value in [0, 1]: the share of `what` that is `verb`."""
+    if mean < 0.1:
+        return f"almost none of {what} is {verb}"
+    if mean < 0.4:
+        return f"most of {what} is not {verb}"
+    if mean <= 0.6:
+        return f"about half of {what} is {verb}"
+    if mean <= 0.9:
+        return f"most of {what} is {verb}"
+    return f"almost all of {what} is {verb}"
+
+
+def gate_sentence(trace: rv.Trace, tokens: Sequence[str], t: int, prefix: bool = True) -> str:
+    """One plain-language line for 0-based step t, computed from the gate values (means over units);
+    prefix=False leaves out the leading "t = 4 ‘london’:"."""
+    head = f"t = {t + 1} ‘{tokens[t]}’:" if prefix else ""
+    g = {k: float(np.mean(v[t])) for k, v in trace.gates.items()}
+    if trace.cell == "LSTM":
+        f, i, o = g["f"], g["i"], g["o"]
+        forget = ("most of the cell state is replaced" if f < 0.4 and i >= 0.5
+                  else share_phrase(f, "the cell state", "kept"))
+        body = (f"mean forget gate f = {f:.2f} — {forget} (on average {f:.0%} of each value of cₜ₋₁ "
+                f"survives); input gate i = {i:.2f} — {share_phrase(i, 'the candidate c̃', 'written in')}; "
+                f"output gate o = {o:.2f} — {share_phrase(o, 'tanh(cₜ)', 'let out as h')}.")
+    elif trace.cell == "GRU":
+        z, r = g["z"], g["r"]
+        keep = ("h mostly takes the new candidate h̃" if z < 0.4
+                else "h is a mix of the old state and the candidate h̃" if z <= 0.6
+                else "h mostly keeps the old state hₜ₋₁")
+        body = (f"mean update gate z = {z:.2f} — {keep} "
+                f"(hₜ = (1 − z)·h̃ + z·hₜ₋₁: {z:.0%} of the old state is kept); "
+                f"reset gate r = {r:.2f} — {share_phrase(r, 'hₜ₋₁', 'used by the candidate')}.")
+    elif trace.activation == "relu":
+        on = int(np.sum(trace.pre["a"][t] > 0))
+        body = (f"hₜ = relu(aₜ): {on} of {trace.H} units are on (a > 0); "
+                f"no gate decides what to keep — every step overwrites h.")
+    else:
+        h = trace.h[t]
+        sat = int(np.sum(np.abs(h) > 0.9))
+        body = (f"hₜ = tanh(aₜ), mean |h| = {float(np.mean(np.abs(h))):.2f}, {sat} of {trace.H} units "
+                f"saturated (|h| > 0.9); no gate decides what to keep — every step overwrites h.")
+    return f"{head} {body}" if prefix else body
+
+
+# --------------------------------------------------------------------------------------------------------
+# BPTT (many-to-one, the seeds' sentiment example)
+# --------------------------------------------------------------------------------------------------------
+
+
+def many_to_one_loss(head: rv.SigmoidHead, y: float):
+    """The seeds' loss as a callable for rv.gradcheck: trace → (L, dL/dh) with dL/dh zero except at T."""
+
+    def loss(trace: rv.Trace) -> tuple[float, np.ndarray]:
+        step = head.backward(trace.h[-1], y)
+        dh = np.zeros_like(trace.h)
+        dh[-1] = step.dh_T
+        return step.loss, dh
+
+    return loss
+
+
+def descend(cell, head: rv.SigmoidHead, x, y: float, h0, c0, lr: float, n: int):
+    """n gradient-descent steps from (cell, head); returns the n + 1 ManyToOne examples and the last
+    (cell, head). Deterministic: the same inputs give the same path."""
+    if n < 0:
+        raise ValueError(f"the number of steps must be >= 0, got {n}")
+    examples = [rv.many_to_one(cell, head, x, y, h0, c0)]
+    for _ in range(n):
+        cell, head = rv.sgd_step(cell, head, examples[-1], lr)
+        examples.append(rv.many_to_one(cell, head, x, y, h0, c0))
+    return examples, cell, head
+
+
+def state_factor_norms(cell, trace: rv.Trace) -> np.ndarray:
+    """(T,) spectral norm of each step Jacobian ∂s_t/∂s_{t−1} (s = h, or [h; c] for an LSTM)."""
+    A = cell.step_jacobians(trace)
+    return np.linalg.svd(A, compute_uv=False)[:, 0]
+
+
+def entry_sums(per_step: np.ndarray) -> np.ndarray:
+    """(T,) the signed sum of the entries of each δ_t (adds up over t to the sum of the gradient)."""
+    return per_step.reshape(per_step.shape[0], -1).sum(axis=1)
+
+
+def frobenius(per_step: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.sum(per_step.reshape(per_step.shape[0], -1) ** 2, axis=1))
+
+
+def per_step_rows(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[str],
+                  names: Sequence[str] = ("W_hh", "W_xh")) -> list[dict[str, Any]]:
+    """The BPTT table: per step the word, ‖∂L/∂h_t‖, ‖∂s_t/∂s_{t−1}‖ and each δ_t (entry sum, norm); then
+    the row Σ over t and the row of the analytic gradient (the two agree)."""
+    dh = np.linalg.norm(ex.grads.dh, axis=1)
+    rows = []
+    for t, tok in enumerate(tokens):
+        row = {"step": f"t={t + 1}", "word": tok, "‖∂L/∂hₜ‖": float(dh[t]),
+               "‖∂hₜ/∂hₜ₋₁‖": float(factor_norms[t])}
+        for n in names:
+            per = ex.grads.per_step[n][t]
+            row[f"Σ entries δₜ({n})"] = float(per.sum())
+            row[f"‖δₜ({n})‖"] = float(np.linalg.norm(per))
+        rows.append(row)
+    total = {"step": "Σ over t", "word": "", "‖∂L/∂hₜ‖": None, "‖∂hₜ/∂hₜ₋₁‖": None}
+    grad = {"step": "∂L/∂W", "word": "(BPTT total)", "‖∂L/∂hₜ‖": None, "‖∂hₜ/∂hₜ₋₁‖": None}
+    for n in names:
+        per, g = ex.grads.per_step[n], ex.grads.params[n]
+        total[f"Σ entries δₜ({n})"] = float(entry_sums(per).sum())
+        total[f"‖δₜ({n})‖"] = float(np.linalg.norm(per.sum(axis=0)))
+        grad[f"Σ entries δₜ({n})"] = float(g.sum())
+        grad[f"‖δₜ({n})‖"] = float(np.linalg.norm(g))
+    return [*rows, total, grad]
+
+
+def total_grad_norm(ex: rv.ManyToOne) -> float:
+    """The global norm of the whole gradient: the cell's weights and the head's w_o, b_o."""
+    sq = sum(float(np.sum(np.square(g))) for g in (*ex.grads.params.values(), *ex.head.grads.values()))
+    return float(np.sqrt(sq))
+
+
+def sum_gap(ex: rv.ManyToOne, name: str) -> float:
+    """max |Σ_t δ_t − ∂L/∂W| over the entries: how exactly the per-step terms add up to the gradient."""
+    return float(np.max(np.abs(ex.grads.per_step[name].sum(axis=0) - ex.grads.params[name])))
+
+
+def head_gradcheck(head: rv.SigmoidHead, h_T, y: float, eps: float = 1e-6) -> dict[str, tuple[float, float]]:
+    """(relative error, max |error|) of dL/dw_o and dL/db_o against central finite differences."""
+    analytic = head.backward(h_T, y).grads
+    out = {}
+    for name, value in head.params.items():
+        arr = np.array(value, dtype=np.float64)
+        num = np.empty_like(arr)
+        for idx in np.ndindex(arr.shape):
+            vals = []
+            for sign in (1.0, -1.0):
+                bumped = arr.copy()
+                bumped[idx] += sign * eps
+                vals.append(head.replace(**{name: bumped}).backward(h_T, y).loss)
+            num[idx] = (vals[0] - vals[1]) / (2 * eps)
+        a = np.asarray(analytic[name])
+        out[name] = (rv.relative_error(a, num), float(np.max(np.abs(a - num))))
+    return out
+
+
+GRADCHECK_REL_TOL = 1e-6  # relative error at which analytic and numeric gradients "agree"
+GRADCHECK_ABS_TOL = 1e-8  # … or absolute error, for gradients so small that float noise dominates
+
+
+def gradcheck_cost(cell, T: int) -> int:
+    """About how many time steps the finite-difference check runs (2 forward passes per number)."""
+    n = sum(int(np.size(p)) for p in cell.params.values()) + T * cell.input_size + cell.hidden_size
+    return 2 * n * T
+
+
+def gradcheck_rows(check: rv.GradCheck, head_errors: Mapping[str, tuple[float, float]],
+                   analytic_head: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One row per checked array: what it is, ‖analytic‖, relative and absolute error, and the verdict."""
+    rows = []
+    items = [(k, check.analytic[k], check.rel_error[k], check.max_abs_error[k]) for k in check.analytic]
+    items += [(k, np.asarray(analytic_head[k]), *head_errors[k]) for k in head_errors]
+    for name, a, rel, err in items:
+        what = {"x": "input x (the one-hot words)", "h0": "initial state h₀", "c0": "initial cell state c₀"}
+        ok = rel <= GRADCHECK_REL_TOL or err <= GRADCHECK_ABS_TOL
+        rows.append({"gradient of L with respect to": what.get(name, f"weight {name}"),
+                     "shape": "×".join(str(d) for d in np.shape(a)) or "scalar",
+                     "‖analytic‖": float(np.linalg.norm(a)), "relative error": float(rel),
+                     "max |analytic − numeric|": float(err),
+                     "agrees": "✓ yes" if ok else "✗ no"})
+    return rows
+
+
+def agreement_exponent(rows: Sequence[Mapping[str, Any]]) -> int:
+    """k such that every weight's relative error is below 10^k (the "agrees to 1e-9" of the page)."""
+    weights = [r for r in rows if r["gradient of L with respect to"].startswith("weight")]
+    worst = max((r["relative error"] for r in weights), default=0.0)
+    return int(np.ceil(np.log10(max(worst, 1e-16))))
+
+
+# --------------------------------------------------------------------------------------------------------
+# The gradient lab
+# --------------------------------------------------------------------------------------------------------
+
+WH_MAX = 3.0
+WH_GRID = np.round(np.linspace(0.0, WH_MAX, 61), 10)  # 0, 0.05, …, 3 for the phase diagram
+SWEEP_MODE = "orthogonal"  # W_hh = w_h · Q, Q orthogonal per gate block (hidden size 1: the scalar w_h)
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """Everything the lab's numbers depend on except w_h (hashable: the key of the sweep cache)."""
+
+    cell: str
+    activation: str
+    V: int
+    H: int
+    seed: int
+    h0: str  # "zeros" | "random"
+    source: str  # "sentence" | "generated"
+    ids: tuple[int, ...]
+    y: float  # the label of the many-to-one loss: the sentence's, else 0 (a generated sequence has none)
+
+    @property
+    def T(self) -> int:
+        return len(self.ids)
+
+
+def generated_ids(V: int, T: int, seed: int, drive: np.ndarray | None = None) -> tuple[int, ...]:
+    """T token ids drawn at random (seeded) from a vocabulary of V words.
+
+    With `drive` (V, H) = x W_xh + b for each word (the ReLU case), only words that switch on the largest
+    number of units are drawn, so the input itself never turns the units off.
+    """
+    if V < 1 or T < 1:
+        raise ValueError(f"need V >= 1 and T >= 1, got V={V}, T={T}")
+    pool = np.arange(V)
+    if drive is not None:
+        on = (np.asarray(drive) > 0).sum(axis=1)
+        pool = np.flatnonzero(on == on.max())
+    rng = np.random.default_rng([seed, 2024])
+    return tuple(int(i) for i in pool[rng.integers(0, pool.size, T)])
+
+
+def lab_spec(settings: Mapping[str, Any], V: int, sentence_ids: Sequence[int],
+             label: float | None) -> LabSpec:
+    """The lab's input: the sidebar's sentence, or a generated sequence of settings["lab_T"] words."""
+    kind, act, H, seed = settings["lab_cell"], settings["lab_act"], settings["hidden"], settings["seed"]
+    if settings["lab_len"] == "sentence":
+        ids, y = tuple(int(i) for i in sentence_ids), 0.0 if label is None else float(label)
+    else:
+        drive = None
+        if kind == "SimpleRNN" and act == "relu":
+            cell = make_cell(kind, V, H, act, seed)
+            drive = cell.W_xh + cell.b_h
+        ids, y = generated_ids(V, int(settings["lab_T"]), seed, drive), 0.0
+    return LabSpec(cell=kind, activation=act, V=V, H=H, seed=seed, h0=settings["h0"],
+                   source=settings["lab_len"], ids=ids, y=y)
+
+
+@dataclass(frozen=True, eq=False)
+class LabModel:
+    cell: Any
+    head: rv.SigmoidHead
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray | None
+    Q: np.ndarray  # W_hh = w_h · Q
+
+
+def lab_model(spec: LabSpec, kind: str | None = None) -> LabModel:
+    """The cell (of `kind`, default spec.cell), head, one-hot input and initial state of the lab."""
+    kind = kind or spec.cell
+    cell = make_cell(kind, spec.V, spec.H, spec.activation, spec.seed)
+    h0 = initial_state(spec.h0, spec.H, spec.seed)
+    c0 = initial_state(spec.h0, spec.H, spec.seed + 1) if kind == "LSTM" else None
+    Q = rv.recurrent_direction(cell, SWEEP_MODE, spec.seed)
+    return LabModel(cell=cell, head=rv.SigmoidHead.init(spec.H, spec.seed),
+                    x=rv.one_hot_ids(spec.ids, spec.V), h0=h0, c0=c0, Q=Q)
+
+
+def sweep(spec: LabSpec, w_h, kind: str | None = None) -> rv.WhSweep:
+    """rv.wh_sweep of the lab model over w_h (a number or a grid) with the head's many-to-one loss."""
+    m = lab_model(spec, kind)
+    return rv.wh_sweep(m.cell, m.x, w_h, mode=SWEEP_MODE, seed=spec.seed, h0=m.h0, c0=m.c0,
+                       w_o=m.head.w_o, b_o=m.head.b_o, y=spec.y)
+
+
+def clip_at(spec: LabSpec, w_h: float, max_norm: float) -> rv.Clipped:
+    """Global-norm clipping of the many-to-one BPTT gradient (cell and head) at W_hh = w_h · Q."""
+    m = lab_model(spec)
+    cell = m.cell.replace(W_hh=w_h * m.Q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ex = rv.many_to_one(cell, m.head, m.x, spec.y, m.h0, m.c0)
+        return rv.clip_by_global_norm({**ex.grads.params, **ex.head.grads}, max_norm)
+
+
+def first_zero_step(log10_row: np.ndarray) -> int:
+    """Latest 0-based step t at which ‖dh_T/dh_t‖ is exactly 0 (the chain is cut there), −1 if none."""
+    zero = np.flatnonzero(np.isneginf(log10_row))
+    return int(zero.max()) if zero.size else -1
+
+
+def fmt_pow(log10: float) -> str:
+    """10**log10 as text, also beyond float range: 3.2e-11, 1.0e+400, 0, overflow."""
+    if np.isneginf(log10):
+        return "0"
+    if not np.isfinite(log10):
+        return "overflow"
+    e = int(np.floor(log10))
+    m = 10 ** (log10 - e)
+    if m >= 9.995:
+        m, e = 1.0, e + 1
+    return f"{m:.1f}e{e:+03d}"
+
+
+def fmt_float(v: float) -> str:
+    """A norm for a metric: 4 significant digits, scientific when large or small; inf is an overflow."""
+    if not np.isfinite(v):
+        return "overflow (> 1.8e308)"
+    return f"{v:.4g}" if v == 0 or 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
+
+
+@dataclass(frozen=True)
+class Regime:
+    name: str  # "vanishing" | "stable" | "exploding" | "cut"
+    text: str  # the numbers that decide it
+
+
+def regime_of(point: rv.WhSweep, row: int = 0) -> Regime:
+    """The regime badge for one row of a sweep, from ‖dh_T/dh_1‖ over T−1 steps (rv.regime)."""
+    T = point.T
+    lj = float(point.log10_jac[row, 0])
+    steps = T - 1
+    if point.overflow[row]:
+        return Regime("exploding", f"‖dh_T/dh_t‖ overflows float range (> 1.8e308) at t = "
+                                   f"{int(point.overflow_step[row]) + 1}")
+    if steps == 0:
+        return Regime("stable", "one time step: there is nothing to go back through")
+    if np.isneginf(lj):
+        t0 = first_zero_step(point.log10_jac[row])
+        if point.w_h[row] == 0:
+            why = "W_hh = 0, so h_t does not depend on h_{t−1} at all"
+        elif point.activation == "relu" and point.cell == "SimpleRNN":
+            why = "every ReLU unit is off (a ≤ 0: a 'dead' step)"
+        else:
+            why = "the step Jacobian is exactly zero"
+        return Regime("cut", f"‖dh_T/dh_t‖ = 0 exactly for t ≤ {t0 + 1}: at t = {t0 + 2} {why}, "
+                             f"so no gradient reaches further back")
+    name = rv.regime(lj, steps)
+    return Regime(name, f"‖dh_T/dh_1‖ = {fmt_pow(lj)} after {steps} steps back")
