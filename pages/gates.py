@@ -1,6 +1,74 @@
-"""Placeholder: this page is being built."""
+"""3 · Gates: every gate and state of the chosen cell as a (units × time) heatmap, in words per step."""
 
+import pandas as pd
 import streamlit as st
 
-st.title("gates")
-st.info("This page is being built.")
+from rnnviz_app import fig_gates, lab, session, theme
+
+
+def load_preset(key: str) -> None:
+    """Button callback: the preset becomes the corpus (sentence 1); a SimpleRNN becomes an LSTM."""
+    session.set_value("corpus", lab.PRESET_BY_KEY[key].text)
+    session.set_value("sentence", 1)
+    if session.get("cell") == "SimpleRNN":
+        session.set_value("cell", "LSTM")
+
+
+session.ensure_shell()
+st.title("3 · Gates")
+st.markdown("An LSTM and a GRU decide at every step, with **gates** between 0 (closed) and 1 (open), how "
+            "much of their memory to keep, what to write into it and what to show. Each panel below is one "
+            "gate or state: a row per hidden unit, a column per word.")
+
+cols = st.columns(len(lab.PRESETS) + 1)
+for col, preset in zip(cols, lab.PRESETS, strict=False):
+    col.button(f"Load the lecture example: “{preset.label}”", key=f"gates_preset_{preset.key}",
+               on_click=load_preset, args=(preset.key,), width="stretch",
+               help=f"Puts “{preset.text}” into the corpus (your text is replaced; a SimpleRNN becomes an "
+                    "LSTM).")
+
+view = session.model_or_stop()
+trace, present = view.trace, session.present()
+
+if view.cell.kind == "SimpleRNN":
+    st.info("A **SimpleRNN has no gates**: every step computes one pre-activation "
+            "aₜ = xₜW_xh + hₜ₋₁W_hh + b and overwrites the state with hₜ = f(aₜ). Nothing decides what to "
+            "keep, which is why old words fade (page 5). Below are aₜ and hₜ; pick LSTM or GRU in the "
+            "sidebar, or load a lecture example, to see gates.", icon=":material/info:")
+
+if view.T > 1:
+    if session.get("step") > view.T:
+        session.set_value("step", view.T)
+    session.widget(st.slider, "step", "Time step t (the orange box)", min_value=1, max_value=view.T)
+step = min(max(int(session.get("step")), 1), view.T)
+
+st.info(session.escape_md(lab.gate_sentence(trace, view.tokens, step - 1)),
+        icon=":material/record_voice_over:")
+
+fig = fig_gates.gates_figure(trace, view.tokens, step, present=present)
+st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG, key="gates_heatmaps")
+
+with st.expander("Every step in words"):
+    st.dataframe(pd.DataFrame({"step": [f"t={t + 1}" for t in range(view.T)], "word": list(view.tokens),
+                               "what happens": [lab.gate_sentence(trace, view.tokens, t, prefix=False)
+                                                 for t in range(view.T)]}),
+                 hide_index=True, width="stretch")
+
+if view.cell.kind == "LSTM":
+    st.markdown("**The LSTM step** (σ = sigmoid, ⊙ = element-wise product; gate order i, f, g, o as in "
+                "PyTorch and Keras):")
+    st.latex(r"i_t,\ f_t,\ o_t = \sigma(x_t W_{x\cdot} + h_{t-1} W_{h\cdot} + b_\cdot),\qquad "
+             r"\tilde c_t = \tanh(x_t W_{xg} + h_{t-1} W_{hg} + b_g)")
+    st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t,\qquad h_t = o_t \odot \tanh(c_t)")
+    st.caption("The cell state c is not squashed, so its colours saturate beyond ±1: hover for the exact "
+               "value.")
+elif view.cell.kind == "GRU":
+    st.markdown("**The GRU step** (gate order r, z, n as in PyTorch):")
+    st.latex(r"r_t, z_t = \sigma(x_t W_{x\cdot} + b_{x\cdot} + h_{t-1} W_{h\cdot} + b_{h\cdot}),\quad "
+             r"\tilde h_t = \tanh\big(x_t W_{xn} + b_{xn} + r_t \odot (h_{t-1} W_{hn} + b_{hn})\big)")
+    st.latex(r"h_t = (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}")
+    st.warning("**Which way round is z?** rnnviz, like PyTorch and Keras, writes hₜ = (1 − z)·h̃ + "
+               "z·hₜ₋₁: a z near 1 **keeps the old state**. Some lecture notes write hₜ = (1 − z)·hₜ₋₁ + "
+               "z·h̃, where a z near 1 takes the **new candidate**. It is the same cell with z and 1 − z "
+               "swapped: to compare with such notes, read their z as our 1 − z.",
+               icon=":material/swap_horiz:")

@@ -1,6 +1,106 @@
-"""Placeholder: this page is being built."""
+"""5 · Gradient lab: slide w_h and watch gradients vanish or explode through time, exactly."""
 
 import streamlit as st
 
-st.title("lab")
-st.info("This page is being built.")
+from rnnviz_app import fig_lab, lab, session, state, theme
+
+BADGE_COLOURS = {"vanishing": "blue", "stable": "green", "exploding": "red", "cut": "gray"}
+SOURCE_LABELS = {"sentence": "the sidebar's sentence", "generated": "a long generated sequence"}
+
+
+@st.cache_resource(max_entries=24, show_spinner="Sweeping w_h from 0 to 3 …")
+def grid_sweep(spec: lab.LabSpec):
+    """The whole (w_h grid × steps back) sweep: depends on everything but the current w_h."""
+    return lab.sweep(spec, lab.WH_GRID)
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def phase_traces(spec: lab.LabSpec, present: bool):
+    return fig_lab.phase_traces(grid_sweep(spec), present)
+
+
+def controls() -> None:
+    c = st.columns([3.2, 1.3, 1.1, 1.6, 1.2])
+    with c[0]:
+        session.widget(st.slider, "wh", "w\\_h — the scale of W\\_hh (its spectral radius)", min_value=0.0,
+                       max_value=lab.WH_MAX, step=0.01, format="%.2f")
+    with c[1]:
+        session.widget(st.radio, "lab_cell", "Cell", options=list(state.CELLS))
+    with c[2]:
+        session.widget(st.radio, "lab_act", "Activation", options=list(state.ACTIVATIONS),
+                       disabled=session.get("lab_cell") != "SimpleRNN",
+                       help="f in hₜ = f(aₜ) for the SimpleRNN (the LSTM and GRU use σ and tanh).")
+    with c[3]:
+        session.widget(st.radio, "lab_len", "Input", options=list(state.LAB_LENGTHS),
+                       format_func=SOURCE_LABELS.get)
+        if session.get("lab_len") == "generated":
+            session.widget(st.slider, "lab_T", "Length T (words)", min_value=2, max_value=200)
+    with c[4]:
+        session.widget(st.number_input, "clip", "Clip threshold (0 = off)", min_value=0.0, max_value=100.0,
+                       step=0.5, format="%g")
+
+
+@st.fragment
+def gradient_lab(view) -> None:
+    """The lab: in the browser a control change reruns only this fragment (the sweep is cached)."""
+    controls()
+    settings = session.settings()
+    present = session.present()
+    spec = lab.lab_spec(settings, view.V, view.ids, view.label)
+    w = float(settings["wh"])
+    tokens = [view.corpus.vocab.tokens[i] for i in spec.ids]
+    point = lab.sweep(spec, w)  # exact, at the slider's w_h (K = 1)
+
+    reg = lab.regime_of(point)
+    st.markdown(f"#### :{BADGE_COLOURS[reg.name]}-background[{reg.name.upper()}] &nbsp; "
+                f"{session.escape_md(reg.text)}")
+
+    left, right = (st.container(), st.container()) if present else st.columns(2)
+    with left:
+        st.plotly_chart(fig_lab.norms_figure(point, tokens, present=present), width="stretch",
+                        config=theme.PLOTLY_CONFIG, key="lab_norms")
+    with right:
+        sweep = grid_sweep(spec)
+        st.plotly_chart(fig_lab.phase_figure(sweep, w, present=present, traces=phase_traces(spec, present)),
+                        width="stretch", config=theme.PLOTLY_CONFIG, key="lab_phase")
+
+    points = {kind: point if kind == spec.cell else lab.sweep(spec, w, kind=kind) for kind in state.CELLS}
+    left, right = (st.container(), st.container()) if present else st.columns([2, 1])
+    with left:
+        st.plotly_chart(fig_lab.compare_figure(points, tokens, present=present), width="stretch",
+                        config=theme.PLOTLY_CONFIG, key="lab_compare")
+    with right:
+        st.markdown("##### Gradient clipping")
+        clip = float(settings["clip"])
+        clipped = lab.clip_at(spec, w, clip if clip > 0 else 1.0)
+        if clip > 0:
+            st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(clipped.pre_norm))
+            st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(clipped.post_norm),
+                      "clipped" if clipped.clipped else "below the threshold: unchanged", delta_color="off")
+            st.caption(f"g ← g · min(1, {clip:g} / ‖g‖) over every weight of the {spec.cell} and the head, "
+                       "for this sequence at this w_h. Clipping caps the step, not the vanishing.")
+        else:
+            st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(clipped.pre_norm))
+            st.caption("Set a clip threshold to see the gradient before and after clipping by global norm.")
+    session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
+
+
+session.ensure_shell()
+st.title("5 · Gradient lab")
+st.markdown("Going back one step multiplies the gradient by ∂hₜ/∂hₜ₋₁. Going back k steps multiplies k "
+            "such factors, so it shrinks like (γ·w_h)ᵏ or grows like it. Slide **w_h** (W_hh = w_h·Q, Q "
+            "orthogonal; with hidden size 1 it is the lecture's scalar w_h) and watch.")
+st.latex(r"\frac{\partial h_T}{\partial h_t} = \prod_{s=t+1}^{T}\frac{\partial h_s}{\partial h_{s-1}},\qquad"
+         r"\frac{\partial h_s}{\partial h_{s-1}} = \mathrm{diag}\big(f'(a_s)\big)\,W_{hh}^{\top},\qquad"
+         r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t},\ \ \gamma = \max|f'| = 1")
+
+view = session.model_or_stop()
+if session.custom_weights() is not None:
+    st.caption("The lab uses freshly seeded cells of the sidebar's hidden size and seed (W_hh is set to "
+               "w_h·Q anyway), not your uploaded weights.")
+gradient_lab(view)
+st.caption("**Generated input**: T words drawn at random (seeded by the sidebar's seed) from the corpus "
+           "vocabulary; with ReLU only from the words that switch on the most units, so the input itself "
+           "never turns them off. The loss is the many-to-one loss of page 4 with the sentence's label "
+           "(y = 0 when there is none, as for a generated sequence). Norms are exact (spectral norms of the "
+           "products, computed in log space): 0 means exactly zero, and nothing is an overflowed ∞.")

@@ -62,7 +62,7 @@ class Series:
     log10: np.ndarray  # (T,) column t = time step t (0-based)
     colour: str
     dash: str = "solid"
-    uid: str = ""
+    key: str = ""  # the trace's meta: how tests and the browser find it
     width: float = 0.0  # extra line width
 
 
@@ -87,7 +87,7 @@ def _log_lines(series: Sequence[Series], steps_back: np.ndarray, names: Sequence
         ok = np.isfinite(v)
         data.append({
             "type": "scatter", "x": x, "y": [float(a) if b else None for a, b in zip(v, ok, strict=True)],
-            "name": se.name, "uid": se.uid or se.name, "mode": "lines+markers" if len(x) <= 40 else "lines",
+            "name": se.name, "meta": se.key or se.name, "mode": "lines+markers" if len(x) <= 40 else "lines",
             "text": [f"{w}<br>{se.name} = {fmt_pow(a)}" for w, a in zip(where, v, strict=True)],
             "hovertemplate": "%{text}<extra></extra>", "connectgaps": False,
             "marker": {"size": s.marker * 0.6},
@@ -97,7 +97,7 @@ def _log_lines(series: Sequence[Series], steps_back: np.ndarray, names: Sequence
         if zero.size:
             data.append({
                 "type": "scatter", "x": x[zero], "y": np.full(zero.size, floor), "mode": "markers",
-                "name": f"{se.name} = 0 exactly", "uid": f"{se.uid or se.name}-zero", "showlegend": False,
+                "name": f"{se.name} = 0 exactly", "meta": f"{se.key or se.name}-zero", "showlegend": False,
                 "marker": {"symbol": "x-thin", "size": s.marker, "line": {"width": 2, "color": se.colour}},
                 "text": [f"{where[i]}<br>{se.name} = 0 exactly" for i in zero],
                 "hovertemplate": "%{text}<extra></extra>"})
@@ -138,10 +138,10 @@ def norms_figure(point: rv.WhSweep, tokens: Sequence[str] | None = None, *, pres
                  title: str | None = None) -> go.Figure:
     """‖dh_T/dh_t‖, ‖∂L/∂h_t‖ (and the SimpleRNN bound) against steps back for one w_h (row 0 of point)."""
     w = float(point.w_h[0])
-    series = [Series(JAC, point.log10_jac[0], theme.SERIES[0], uid="jac", width=2.5),
-              Series(LOSS, point.log10_loss_grad[0], theme.SERIES[1], uid="loss")]
+    series = [Series(JAC, point.log10_jac[0], theme.SERIES[0], key="jac", width=2.5),
+              Series(LOSS, point.log10_loss_grad[0], theme.SERIES[1], key="loss")]
     if point.log10_bound is not None:
-        series.append(Series(BOUND, point.log10_bound[0], GREY, "dash", uid="bound"))
+        series.append(Series(BOUND, point.log10_bound[0], GREY, "dash", key="bound"))
     data, layout = _log_lines(series, point.steps_back, step_names(tokens, point.T), present,
                               overflow_step=int(point.overflow_step[0]))
     act = f" ({point.activation})" if point.cell == "SimpleRNN" else ""
@@ -158,9 +158,9 @@ def compare_figure(points: Mapping[str, rv.WhSweep], tokens: Sequence[str] | Non
     series = []
     for kind, p in points.items():
         act = f" ({p.activation})" if kind == "SimpleRNN" else ""
-        series.append(Series(f"{kind}{act}", p.log10_jac[0], CELL_COLOURS.get(kind, GREY), uid=kind))
+        series.append(Series(f"{kind}{act}", p.log10_jac[0], CELL_COLOURS.get(kind, GREY), key=kind))
         if p.log10_forget is not None:
-            series.append(Series(FORGET, p.log10_forget[0], CELL_COLOURS["LSTM"], "dot", uid="forget"))
+            series.append(Series(FORGET, p.log10_forget[0], CELL_COLOURS["LSTM"], "dot", key="forget"))
     some = next(iter(points.values()))
     data, layout = _log_lines(series, some.steps_back, step_names(tokens, some.T), present)
     layout["title"] = _title(f"Three cells, same words, same w<sub>h</sub> = {float(some.w_h[0]):.2f}",
@@ -195,7 +195,7 @@ def phase_traces(sweep: rv.WhSweep, present: bool = False) -> PhaseTraces:
     texts[0], texts[-1] = "≤" + texts[0], "≥" + texts[-1]
     hover = "w<sub>h</sub> = %{y:.2f}, %{x} steps back<br>" + JAC + " = 10<sup>%{customdata:.1f}</sup>"
     data = [{
-        "type": "heatmap", "x": x, "y": y, "uid": "phase",
+        "type": "heatmap", "x": x, "y": y, "meta": "phase",
         "z": np.where(ok, np.clip(L, -c, c), np.nan).astype(np.float32),
         "customdata": np.where(ok, L, np.nan).astype(np.float32), "hovertemplate": hover + "<extra></extra>",
         "zmin": -c, "zmax": c, "zmid": 0, "colorscale": theme.STATE_SCALE,
@@ -206,7 +206,7 @@ def phase_traces(sweep: rv.WhSweep, present: bool = False) -> PhaseTraces:
         if mask.any():
             data.append({
                 "type": "heatmap", "x": x, "y": y, "z": np.where(mask, 1.0, np.nan).astype(np.float32),
-                "colorscale": [[0, colour], [1, colour]], "showscale": False, "uid": f"phase-{colour}",
+                "colorscale": [[0, colour], [1, colour]], "showscale": False, "meta": f"phase-{colour}",
                 "hovertemplate": f"w<sub>h</sub> = %{{y:.2f}}, %{{x}} steps back<br>{JAC}: {label}"
                                  "<extra></extra>"})
     return PhaseTraces(data=tuple(data), clamp=c)

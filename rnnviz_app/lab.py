@@ -366,14 +366,15 @@ def regime_of(point: rv.WhSweep, row: int = 0) -> Regime:
     if steps == 0:
         return Regime("stable", "one time step: there is nothing to go back through")
     if np.isneginf(lj):
-        t0 = first_zero_step(point.log10_jac[row])
+        t0 = first_zero_step(point.log10_jac[row])  # the latest t with dh_T/dh_t = 0
         if point.w_h[row] == 0:
-            why = "W_hh = 0, so h_t does not depend on h_{t−1} at all"
-        elif point.activation == "relu" and point.cell == "SimpleRNN":
-            why = "every ReLU unit is off (a ≤ 0: a 'dead' step)"
+            return Regime("cut", "W_hh = 0: no hₜ depends on hₜ₋₁, so ‖dh_T/dh_t‖ = 0 exactly for every "
+                                 "t < T — nothing flows back")
+        if point.activation == "relu" and point.cell == "SimpleRNN":
+            why = f"at t = {t0 + 2} every ReLU unit is off (a ≤ 0, a 'dead' step)"
         else:
-            why = "the step Jacobian is exactly zero"
-        return Regime("cut", f"‖dh_T/dh_t‖ = 0 exactly for t ≤ {t0 + 1}: at t = {t0 + 2} {why}, "
-                             f"so no gradient reaches further back")
+            why = f"the step Jacobian at t = {t0 + 2} is exactly zero"
+        return Regime("cut", f"{why}, so ‖dh_T/dh_t‖ = 0 exactly for t ≤ {t0 + 1}: no gradient reaches "
+                             "further back")
     name = rv.regime(lj, steps)
     return Regime(name, f"‖dh_T/dh_1‖ = {fmt_pow(lj)} after {steps} steps back")

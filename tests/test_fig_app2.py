@@ -31,11 +31,11 @@ def validated(fig: go.Figure) -> dict:
     return go.Figure(fig.to_dict()).to_dict()
 
 
-def trace_by_uid(fig: go.Figure, uid: str) -> dict:
+def trace_by_meta(fig: go.Figure, key: str) -> dict:
     for d in fig.to_dict()["data"]:
-        if d.get("uid") == uid:
+        if d.get("meta") == key:
             return d
-    raise AssertionError(f"no trace {uid!r}: {[d.get('uid') for d in fig.to_dict()['data']]}")
+    raise AssertionError(f"no trace {key!r}: {[d.get('meta') for d in fig.to_dict()['data']]}")
 
 
 def arr(v) -> np.ndarray:
@@ -313,16 +313,16 @@ def test_norms_figure_plots_the_core_log_norms(cell: str) -> None:
     spec = spec_for(lab_cell=cell, lab_T=80)
     point = lab.sweep(spec, 1.2)
     d = validated(fig_lab.norms_figure(point))
-    jac = next(t for t in d["data"] if t.get("uid") == "jac")
+    jac = next(t for t in d["data"] if t.get("meta") == "jac")
     back = arr(jac["x"])
     np.testing.assert_array_equal(back, np.arange(80))  # x = steps back, ascending
     np.testing.assert_allclose(as_float(jac["y"]), point.log10_jac[0][::-1])
-    loss = next(t for t in d["data"] if t.get("uid") == "loss")
+    loss = next(t for t in d["data"] if t.get("meta") == "loss")
     np.testing.assert_allclose(as_float(loss["y"]), point.log10_loss_grad[0][::-1])
-    has_bound = any(t.get("uid") == "bound" for t in d["data"])
+    has_bound = any(t.get("meta") == "bound" for t in d["data"])
     assert has_bound == (cell == "SimpleRNN")
     if has_bound:
-        bound = next(t for t in d["data"] if t.get("uid") == "bound")
+        bound = next(t for t in d["data"] if t.get("meta") == "bound")
         np.testing.assert_allclose(as_float(bound["y"]), np.arange(80) * np.log10(1.2))
     assert "w<sub>h</sub> = 1.20" in d["layout"]["title"]["text"]
     assert d["layout"]["xaxis"]["title"]["text"].startswith("steps back")
@@ -334,9 +334,9 @@ def test_norms_figure_marks_exact_zeros_instead_of_blank() -> None:
     spec = spec_for(lab_act="relu", lab_T=40)
     point = lab.sweep(spec, 0.0)  # W_hh = 0: every dh_T/dh_t with t < T is exactly 0
     d = validated(fig_lab.norms_figure(point))
-    jac = trace_by_uid(go.Figure(d), "jac")
+    jac = trace_by_meta(go.Figure(d), "jac")
     assert as_float(jac["y"])[0] == 0.0 and np.isnan(as_float(jac["y"])[1:]).all()
-    zero = trace_by_uid(go.Figure(d), "jac-zero")
+    zero = trace_by_meta(go.Figure(d), "jac-zero")
     assert arr(zero["x"]).tolist() == list(range(1, 40))
     assert d["layout"]["yaxis"]["ticktext"][0] == "0 (exact)"
     assert all("0 exactly" in t for t in zero["text"])
@@ -349,7 +349,7 @@ def test_overflow_is_labelled_not_nan() -> None:
     point = rv.wh_sweep(cell, x, 1e4)
     assert point.overflow[0]
     d = validated(fig_lab.norms_figure(point))
-    jac = next(t for t in d["data"] if t.get("uid") == "jac")
+    jac = next(t for t in d["data"] if t.get("meta") == "jac")
     y = as_float(jac["y"])
     assert np.isfinite(y[~np.isnan(y)]).all() and np.nanmax(y) > rv.LOG10_MAX
     notes = " ".join(a["text"] for a in d["layout"]["annotations"])
@@ -389,11 +389,12 @@ def test_compare_figure_has_three_cells_and_the_forget_product() -> None:
     spec = spec_for(lab_T=70)
     points = {k: lab.sweep(spec, 1.1, kind=k) for k in CELLS}
     d = validated(fig_lab.compare_figure(points))
-    uids = [t.get("uid") for t in d["data"]]
-    assert uids[:4] == ["SimpleRNN", "LSTM", "forget", "GRU"]
+    metas = [t.get("meta") for t in d["data"]]
+    assert metas[:4] == ["SimpleRNN", "LSTM", "forget", "GRU"]
     for k in CELLS:
-        np.testing.assert_allclose(as_float(trace_by_uid(go.Figure(d), k)["y"]), points[k].log10_jac[0][::-1])
-    np.testing.assert_allclose(as_float(trace_by_uid(go.Figure(d), "forget")["y"]),
+        y = as_float(trace_by_meta(go.Figure(d), k)["y"])
+        np.testing.assert_allclose(y, points[k].log10_jac[0][::-1])
+    np.testing.assert_allclose(as_float(trace_by_meta(go.Figure(d), "forget")["y"]),
                                points["LSTM"].log10_forget[0][::-1])
     with pytest.raises(ValueError):
         fig_lab.compare_figure({})
