@@ -47,40 +47,37 @@ def gradient_lab(view) -> None:
     settings = session.settings()
     present = session.present()
     spec = lab.lab_spec(settings, view.V, view.ids, view.label)
-    w = float(settings["wh"])
-    tokens = [view.corpus.vocab.tokens[i] for i in spec.ids]
-    point = lab.sweep(spec, w)  # exact, at the slider's w_h (K = 1)
+    clip = float(settings["clip"])
+    lp = lab.lab_point(spec, float(settings["wh"]), clip)  # exact, at the slider's w_h (K = 1)
+    tokens = lab.lab_tokens(spec, view.corpus.vocab.tokens)
 
-    reg = lab.regime_of(point)
-    st.markdown(f"#### :{BADGE_COLOURS[reg.name]}-background[{reg.name.upper()}] &nbsp; "
-                f"{session.escape_md(reg.text)}")
+    st.markdown(f"#### :{BADGE_COLOURS[lp.regime.name]}-background[{lp.regime.name.upper()}] &nbsp; "
+                f"{session.escape_md(lp.regime.text)}")
 
     left, right = (st.container(), st.container()) if present else st.columns(2)
     with left:
-        st.plotly_chart(fig_lab.norms_figure(point, tokens, present=present), width="stretch",
+        st.plotly_chart(fig_lab.norms_figure(lp.point, tokens, present=present), width="stretch",
                         config=theme.PLOTLY_CONFIG, key="lab_norms")
     with right:
-        sweep = grid_sweep(spec)
-        st.plotly_chart(fig_lab.phase_figure(sweep, w, present=present, traces=phase_traces(spec, present)),
-                        width="stretch", config=theme.PLOTLY_CONFIG, key="lab_phase")
+        fig = fig_lab.phase_figure(grid_sweep(spec), lp.w_h, present=present,
+                                   traces=phase_traces(spec, present))
+        st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG, key="lab_phase")
 
-    points = {kind: point if kind == spec.cell else lab.sweep(spec, w, kind=kind) for kind in state.CELLS}
     left, right = (st.container(), st.container()) if present else st.columns([2, 1])
     with left:
-        st.plotly_chart(fig_lab.compare_figure(points, tokens, present=present), width="stretch",
+        st.plotly_chart(fig_lab.compare_figure(lp.cells, tokens, present=present), width="stretch",
                         config=theme.PLOTLY_CONFIG, key="lab_compare")
     with right:
         st.markdown("##### Gradient clipping")
-        clip = float(settings["clip"])
-        clipped = lab.clip_at(spec, w, clip if clip > 0 else 1.0)
         if clip > 0:
-            st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(clipped.pre_norm))
-            st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(clipped.post_norm),
-                      "clipped" if clipped.clipped else "below the threshold: unchanged", delta_color="off")
+            st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(lp.clipped.pre_norm))
+            st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(lp.clipped.post_norm),
+                      "clipped" if lp.clipped.clipped else "below the threshold: unchanged",
+                      delta_color="off")
             st.caption(f"g ← g · min(1, {clip:g} / ‖g‖) over every weight of the {spec.cell} and the head, "
                        "for this sequence at this w_h. Clipping caps the step, not the vanishing.")
         else:
-            st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(clipped.pre_norm))
+            st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(lp.clipped.pre_norm))
             st.caption("Set a clip threshold to see the gradient before and after clipping by global norm.")
     session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
 

@@ -8,6 +8,8 @@ the chart, not NaN or inf: an exact 0 is drawn on a "0" floor row, and values pa
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,9 +30,26 @@ OVERFLOW_FILL = "rgba(213, 94, 0, 0.12)"
 CELL_COLOURS = {"SimpleRNN": theme.SERIES[0], "LSTM": theme.SERIES[2], "GRU": theme.SERIES[3]}
 
 
-def new_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain dicts without plotly's per-property validation (the lab redraws on every slider
-    move; the unit tests re-validate every figure)."""
+@functools.lru_cache(maxsize=4)
+def _themed_layout_json(present: bool) -> str:
+    """theme.apply's layout (fonts, template, margins, height) for the lab's figures, computed once: applying
+    the template costs more than the rest of a figure, and the lab redraws three on every slider move."""
+    fig = theme.apply(go.Figure(), present, height=500)
+    fig.update_layout(margin={"b": 130 if present else 110})
+    return json.dumps(fig.to_dict()["layout"])
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return out
+
+
+def new_figure(data: list[dict], layout: dict, present: bool = False) -> go.Figure:
+    """A themed figure from plain dicts, without plotly's per-property validation (the lab redraws on every
+    slider move; the unit tests re-validate every figure)."""
+    layout = _merge(json.loads(_themed_layout_json(present)), layout)
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -123,13 +142,6 @@ def _log_lines(series: Sequence[Series], steps_back: np.ndarray, names: Sequence
     return data, layout
 
 
-def _finish(fig: go.Figure, present: bool) -> go.Figure:
-    """Theme sizes plus room under the x axis for the legend."""
-    theme.apply(fig, present, height=500)
-    fig.update_layout(margin={"b": 130 if present else 110})
-    return fig
-
-
 def _title(text: str, subtitle: str) -> dict:
     return {"text": text, "subtitle": {"text": subtitle}}
 
@@ -147,7 +159,7 @@ def norms_figure(point: rv.WhSweep, tokens: Sequence[str] | None = None, *, pres
     act = f" ({point.activation})" if point.cell == "SimpleRNN" else ""
     layout["title"] = _title(title or f"Gradient vs steps back, w<sub>h</sub> = {w:.2f}",
                              f"{point.cell}{act}, T = {point.T} words")
-    return _finish(new_figure(data, layout), present)
+    return new_figure(data, layout, present)
 
 
 def compare_figure(points: Mapping[str, rv.WhSweep], tokens: Sequence[str] | None = None, *,
@@ -166,7 +178,7 @@ def compare_figure(points: Mapping[str, rv.WhSweep], tokens: Sequence[str] | Non
     layout["title"] = _title(f"Three cells, same words, same w<sub>h</sub> = {float(some.w_h[0]):.2f}",
                              "dotted: the LSTM's cell path, a product of forget gates only")
     layout["yaxis"]["title"] = {"text": f"{JAC} (log scale)"}
-    return _finish(new_figure(data, layout), present)
+    return new_figure(data, layout, present)
 
 
 def phase_clamp(sweep: rv.WhSweep) -> float:
@@ -241,4 +253,4 @@ def phase_figure(sweep: rv.WhSweep, w_h: float, *, present: bool = False,
         "yaxis": {"title": {"text": f"w<sub>h</sub> ({sweep.w_h.size} values from {sweep.w_h[0]:g} to "
                                     f"{sweep.w_h[-1]:g})"}},
         "shapes": shapes, "annotations": annotations}
-    return _finish(new_figure([dict(d) for d in traces.data], layout), present)
+    return new_figure([dict(d) for d in traces.data], layout, present)

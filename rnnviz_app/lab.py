@@ -378,3 +378,27 @@ def regime_of(point: rv.WhSweep, row: int = 0) -> Regime:
                              "further back")
     name = rv.regime(lj, steps)
     return Regime(name, f"‖dh_T/dh_1‖ = {fmt_pow(lj)} after {steps} steps back")
+
+
+@dataclass(frozen=True, eq=False)
+class LabPoint:
+    """Everything the lab shows for one w_h (what a slider move recomputes; the grid sweep is cached)."""
+
+    spec: LabSpec
+    w_h: float
+    point: rv.WhSweep  # the lab cell at exactly w_h (K = 1)
+    cells: Mapping[str, rv.WhSweep]  # SimpleRNN, LSTM and GRU at the same w_h on the same input
+    clipped: rv.Clipped  # the many-to-one gradient at w_h, clipped at the threshold (1 when clipping is off)
+    regime: Regime
+
+
+def lab_point(spec: LabSpec, w_h: float, clip: float = 0.0) -> LabPoint:
+    point = sweep(spec, w_h)
+    cells = {kind: point if kind == spec.cell else sweep(spec, w_h, kind=kind)
+             for kind in ("SimpleRNN", "LSTM", "GRU")}
+    return LabPoint(spec=spec, w_h=float(w_h), point=point, cells=cells,
+                    clipped=clip_at(spec, w_h, clip if clip > 0 else 1.0), regime=regime_of(point))
+
+
+def lab_tokens(spec: LabSpec, vocab_tokens: Sequence[str]) -> list[str]:
+    return [vocab_tokens[i] for i in spec.ids]

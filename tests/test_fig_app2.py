@@ -404,3 +404,11 @@ def test_log_ticks_and_pow10_text() -> None:
     vals, texts = fig_lab.log_ticks(-31.5, 2.0)
     assert vals == list(range(-30, 1, 5)) and texts[-1] == "1" and texts[0] == "10<sup>−30</sup>"
     assert fig_lab.log_ticks(0, 3)[0] == [0, 1, 2, 3]
+
+
+def test_lab_figures_carry_the_theme_and_presentation_sizes() -> None:
+    point = lab.sweep(spec_for(lab_T=30), 1.0)
+    normal = validated(fig_lab.norms_figure(point))["layout"]
+    big = validated(fig_lab.norms_figure(point, present=True))["layout"]
+    assert normal["font"]["size"] == theme.NORMAL.font and big["font"]["size"] == theme.PRESENT.font
+    assert big["height"] > normal["height"] and normal["template"]["layout"]["plot_bgcolor"] == "white"

@@ -1,0 +1,131 @@
+"""How instant the gradient lab's w_h slider is (not a test: no asserts).
+
+    python benchmarks/lab_rerun.py [--moves 40]
+
+Two measurements per scenario, each over a series of w_h moves (every move a new value, so nothing per-w_h
+is cached; the 61-value grid sweep is cached, as in the app):
+  fragment   the lab fragment's own work for one move, timed directly: the exact K = 1 sweeps of the three
+             cells, the clipping numbers, the three figures and their JSON (what st.plotly_chart sends).
+             In the browser a slider move reruns only this fragment.
+  AppTest    a full script rerun after the move (AppTest does not run fragments alone, so this also
+             includes the sidebar and the page around the fragment).
+Baseline (same run): an AppTest rerun of a trivial one-slider script. Prints p50/p95 (ms) and the ratio of
+each p50 to the baseline's. Target: fragment p50 ≤ 100 ms at the lab's defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io as pio
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rnnviz_app import fig_lab, lab, state  # noqa: E402
+from rnnviz_app.model import build_model  # noqa: E402
+
+TRIVIAL = """
+import streamlit as st
+v = st.slider("x", 0.0, 3.0, 1.0, 0.01, key="x")
+st.write(v)
+"""
+SCENARIOS = (
+    ("defaults (SimpleRNN tanh, H=3, T=100)", {}),
+    ("ReLU, T=200", {"lab_act": "relu", "lab_T": 200}),
+    ("LSTM, H=16, T=200 (largest)", {"lab_cell": "LSTM", "hidden": 16, "lab_T": 200}),
+)
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def w_moves(n: int) -> list[float]:
+    """n distinct slider values, alternating low and high (vanishing ↔ exploding)."""
+    rng = np.random.default_rng(0)
+    return [round(float(w), 2) for w in rng.permutation(np.linspace(0.01, 3.0, n))]
+
+
+def fragment_times(over: dict, ws: list[float]) -> list[float]:
+    s = {**state.defaults(), **over}
+    view = build_model(s)
+    spec = lab.lab_spec(s, view.V, view.ids, view.label)
+    grid = lab.sweep(spec, lab.WH_GRID)  # cached in the app
+    traces = fig_lab.phase_traces(grid)  # cached in the app
+    tokens = lab.lab_tokens(spec, view.corpus.vocab.tokens)
+    out = []
+    for w in ws:
+        t0 = time.perf_counter()
+        lp = lab.lab_point(spec, w, 1.0)
+        figs = (fig_lab.norms_figure(lp.point, tokens), fig_lab.phase_figure(grid, w, traces=traces),
+                fig_lab.compare_figure(lp.cells, tokens))
+        for f in figs:
+            pio.to_json(f.to_dict(), validate=False)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def apptest_times(over: dict, ws: list[float]) -> list[float]:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    for k, v in over.items():
+        at.query_params[k] = str(v)
+    at.run()
+    at.switch_page("pages/lab.py").run()
+    at.slider(key="w_wh").set_value(0.5).run()  # warm: the grid sweep is computed and cached here
+    out = []
+    for w in ws:
+        at.slider(key="w_wh").set_value(w)
+        t0 = time.perf_counter()
+        at.run()
+        out.append((time.perf_counter() - t0) * 1000)
+        if at.exception:
+            raise SystemExit(f"the app raised: {[e.value for e in at.exception]}")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=40)
+    n = parser.parse_args().moves
+    ws = w_moves(n)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "trivial.py"
+        script.write_text(TRIVIAL)
+        base = AppTest.from_file(str(script), default_timeout=60)
+        base.run()
+        baseline = []
+        for w in ws:
+            base.slider(key="x").set_value(w)
+            t0 = time.perf_counter()
+            base.run()
+            baseline.append((time.perf_counter() - t0) * 1000)
+
+    rows = [("baseline: trivial script, AppTest rerun", baseline)]
+    for name, over in SCENARIOS:
+        rows.append((f"{name}: fragment", fragment_times(over, ws)))
+        rows.append((f"{name}: AppTest rerun", apptest_times(over, ws)))
+
+    b50 = statistics.median(baseline)
+    print(f"{n} w_h moves per scenario (ms)")
+    print(f"{'scenario':58s} {'p50':>8s} {'p95':>8s} {'p50 / baseline':>15s}")
+    for name, xs in rows:
+        p50 = statistics.median(xs)
+        print(f"{name:58s} {p50:8.1f} {pct(xs, 0.95):8.1f} {p50 / b50:15.1f}")
+    frag = rows[1][1]
+    print(f"target (fragment at the lab's defaults: p50 ≤ 100 ms): "
+          f"{'met' if statistics.median(frag) <= 100 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
