@@ -13,19 +13,19 @@ from rnnviz_app import session, state, theme
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def figures(key: tuple, present: bool, _view) -> dict:
-    """Every figure of the page for one view (built once per settings; ~3 ms to send when cached)."""
+def text_figures(key: tuple, present: bool, _view) -> dict:
+    """The one-hot and padded-batch figures (they depend on the corpus, sentence and padding only)."""
     view = _view
-    s = view.settings
     corpus = view.corpus
-    pb = fe.padded_batch(corpus, s["padding"], fe.batch_rows(len(corpus), view.index))
-    E = rv.embedding_matrix(view.V, s["emb_dim"], seed=s["seed"])
-    return {
-        "one_hot": fe.one_hot_figure(view.x, view.tokens, view.ids, corpus.vocab, present),
-        "batch": fe.padded_batch_figure(pb, corpus, view.index, present),
-        "embedding": fe.embedding_figure(E, view.ids, view.tokens, corpus.vocab, present),
-        "rows": pb.rows,
-    }
+    pb = fe.padded_batch(corpus, view.settings["padding"], fe.batch_rows(len(corpus), view.index))
+    return {"one_hot": fe.one_hot_figure(view.x, view.tokens, view.ids, corpus.vocab, present),
+            "batch": fe.padded_batch_figure(pb, corpus, view.index, present), "rows": pb.rows}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def embedding_figure(key: tuple, emb_dim: int, seed: int, present: bool, _view):
+    E = rv.embedding_matrix(_view.V, emb_dim, seed=seed)
+    return fe.embedding_figure(E, _view.ids, _view.tokens, _view.corpus.vocab, present)
 
 
 session.ensure_shell()
@@ -35,8 +35,10 @@ st.markdown("A network only reads numbers. Here is every step from your sentence
             "`SimpleRNN` is fed — shape **(batch, timesteps, features)**.")
 view = session.model_or_stop()
 corpus = view.corpus
-figs = figures((tuple(sorted(session.settings().items())), getattr(session.custom_weights(), "digest", None)),
-               present, view)
+TEXT_KEYS = ("corpus", "sentence", "padding")
+# an uploaded vocabulary (page 6) changes the ids of the same corpus: its digest is part of the key
+text_key = (*(session.get(k) for k in TEXT_KEYS), getattr(session.custom_weights(), "digest", None))
+figs = text_figures(text_key, present, view)
 
 # --- 1. tokens
 st.subheader("1 · Split the sentence into tokens")
@@ -102,6 +104,7 @@ with dense:
                 f"matrix E ({view.V} × {d}) — x<sub>t</sub> = E[id], a table look-up. Trained, similar words "
                 "get similar rows (word2vec, GloVe); here E is seeded random, as before training.",
                 unsafe_allow_html=True)
-st.plotly_chart(figs["embedding"], width="stretch", config=theme.PLOTLY_CONFIG, key="embedding_chart")
+st.plotly_chart(embedding_figure(text_key, d, session.get("seed"), present, view), width="stretch",
+                config=theme.PLOTLY_CONFIG, key="embedding_chart")
 st.caption("The other pages feed the network the one-hot rows (so that x_t · W_xh picks a row of W_xh); an "
            "Embedding layer would feed it these d-number rows instead.")

@@ -84,33 +84,35 @@ st.caption("Each coloured cell is one unit of the state, coloured by its value o
            "Hover a cell for more digits.")
 
 # --- the step panel: the equations of step t with real numbers
-steq = eq.step_equations(view.cell, view.trace, view.ids, view.tokens, step)
+cell = view.cell
+steq = eq.step_equations(cell, view.trace, view.ids, view.tokens, step)
 st.subheader(f"Step t = {step}: the word “{eq.md_escape(steq.token)}” (id {steq.token_id})")
 st.markdown("**Shapes** (row vectors, as in Keras):")
-st.latex(eq.shapes_latex(view.cell.kind, steq.V, steq.H))
-left, right = st.columns([3, 2])
-with left:
-    st.markdown(f"**x<sub>t</sub> is one-hot**, a single 1 at position {steq.token_id}: multiplying it by "
-                f"W<sub>xh</sub> just **picks row {steq.token_id}** of W<sub>xh</sub> (highlighted). No "
-                "other row takes part.", unsafe_allow_html=True)
-    if steq.V <= 12:
-        st.latex(r"x_t = " + eq.latex_row(view.x[step - 1], 0) + r"\quad\Rightarrow\quad "
-                 + steq.blocks[0].terms[0].latex)
-with right:
-    W_xh = pd.DataFrame(view.cell.W_xh.round(3),
-                        index=[f"{j} · {w}" for j, w in enumerate(view.corpus.vocab.tokens)],
-                        columns=eq.weight_columns(view.cell))
-    row = W_xh.index[steq.token_id]
-    st.dataframe(W_xh.style.format("{:.3f}").apply(
-        lambda r: ["background-color: #ffd9a0; font-weight: bold" if r.name == row else "" for _ in r],
-        axis=1), height=min(38 * (len(W_xh) + 1), 320), key="w_xh_table")
-    st.caption(f"W_xh ({steq.V} × {view.cell.W_xh.shape[1]}), rows = words")
+st.latex(eq.shapes_latex(cell.kind, steq.V, steq.H))
+first_gate = cell.gate_names[0] if cell.gate_names else None
+W_pick = cell.W_xh if first_gate is None else cell.gate_block(cell.W_xh, first_gate)
+W_name = "W_{xh}" if first_gate is None else f"W_{{x{first_gate}}}"
+st.markdown(f"**x<sub>t</sub> is one-hot** — a single 1, at position {steq.token_id}: multiplying it by a "
+            f"weight matrix just **picks row {steq.token_id}** (the word's row). No other row takes part."
+            + ("" if first_gate is None else f" Shown for the {first_gate}-gate block; the same row is "
+               f"picked in every gate block of W<sub>xh</sub> ({steq.V} × {cell.W_xh.shape[1]})."),
+            unsafe_allow_html=True)
+if steq.V <= eq.MAX_PICK_ROWS and steq.H <= eq.MAX_PICK_COLS:
+    st.latex(eq.row_pick_latex(view.x[step - 1], W_pick, steq.token_id, view.corpus.vocab.tokens, W_name))
+else:
+    words = [f"{j} · {w}" for j, w in enumerate(view.corpus.vocab.tokens)]
+    st.dataframe(pd.DataFrame(W_pick.round(3), index=words, columns=eq.weight_columns(cell)[:steq.H]),
+                 height=min(36 * (steq.V + 1), 300), key="w_xh_table")
+    st.markdown(f"Row {steq.token_id} (**{eq.md_escape(steq.token)}**), the one x<sub>t</sub> picks:",
+                unsafe_allow_html=True)
+    st.dataframe(pd.DataFrame(W_pick[[steq.token_id]].round(3), index=[words[steq.token_id]],
+                              columns=eq.weight_columns(cell)[:steq.H]), key="w_xh_row")
 
-kind = view.cell.kind
+kind = cell.kind
 if steq.H <= eq.MAX_LATEX_UNITS:
     if kind == "SimpleRNN":
         st.markdown(f"**The step:** a<sub>t</sub> = x<sub>t</sub>W<sub>xh</sub> + h<sub>t−1</sub>"
-                    f"W<sub>hh</sub> + b, then h<sub>t</sub> = {view.cell.activation}(a<sub>t</sub>)",
+                    f"W<sub>hh</sub> + b, then h<sub>t</sub> = {cell.activation}(a<sub>t</sub>)",
                     unsafe_allow_html=True)
         st.latex(eq.block_latex(steq.blocks[0]))
     else:
@@ -123,21 +125,21 @@ if steq.H <= eq.MAX_LATEX_UNITS:
             cols = st.columns(per_row)
             for col, block in zip(cols, steq.blocks[k:k + per_row], strict=False):
                 with col:
-                    st.markdown(f"*{eq.md_escape(block.title)}*")
+                    st.markdown(f"**{block.title.capitalize()}**")
                     st.latex(eq.block_latex(block))
         st.markdown("**The new state**")
         st.latex(eq.update_latex(steq.update))
 else:
     st.markdown(f"**Every vector of step {step}** (H = {steq.H} units is too wide to write out; rows are the "
                 "terms in order, each block ends with its sum and activation):")
-    st.dataframe(eq.step_table(steq).style.format("{:.3f}"), key="step_table")
+    st.dataframe(eq.step_table(steq), key="step_table")
 
 # --- all steps at once, and the parameter count
 st.subheader("All time steps")
 st.plotly_chart(fig_heat, width="stretch", config=theme.PLOTLY_CONFIG, key="hidden_heatmap")
 st.subheader("Parameters — like Keras' model.summary()")
-st.dataframe(ff.param_summary(view.cell, view.head), hide_index=True, key="param_summary")
-total = ff.total_params(view.cell, view.head)
+st.dataframe(ff.param_summary(cell, view.head), hide_index=True, key="param_summary")
+total = ff.total_params(cell, view.head)
 st.markdown(f"**Total params: {total}** · Trainable params: {total} · Non-trainable params: 0 — the same "
-            f"{view.cell.num_params()} cell weights are used at all {T} time steps.")
+            f"{cell.num_params()} cell weights are used at all {T} time steps.")
 session.download_buttons(view, {"unrolled": fig_unrolled, "hidden states": fig_heat}, key="forward")

@@ -101,7 +101,7 @@ class GateBlock:
     """σ or tanh of a sum: the summands, their sum (the pre-activation), the activation."""
 
     name: str  # "a" (SimpleRNN), "i" "f" "g" "o" (LSTM), "r" "z" "n" (GRU)
-    title: str  # "forget gate f_t" (plain text)
+    title: str  # "forget gate" (plain text; the symbol is in the LaTeX)
     terms: tuple[Term, ...]
     pre: Term
     out: Term
@@ -155,7 +155,7 @@ def step_equations(cell, trace, ids: Sequence[int], tokens: Sequence[str], t: in
         for g in cell.gate_names:
             sym = _LSTM_SYMBOL[g]
             blocks.append(GateBlock(
-                g, f"{_LSTM_TITLES[g]} {_PLAIN_SYMBOL[g]}",
+                g, _LSTM_TITLES[g],
                 (Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", cell.gate_block(trace.x_part[k], g)),
                  Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", cell.gate_block(trace.h_part[k], g)),
                  Term(f"b_{g}", f"b_{g}", cell.gate_block(np.asarray(cell.b_h), g))),
@@ -186,7 +186,7 @@ def step_equations(cell, trace, ids: Sequence[int], tokens: Sequence[str], t: in
                 terms += [Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", hp_g),
                           Term(f"b_{{h{g}}}", f"b_h{g}", bh_g)]
             blocks.append(GateBlock(
-                g, f"{_GRU_TITLES[g]} {_PLAIN_SYMBOL[g]}", tuple(terms),
+                g, _GRU_TITLES[g], tuple(terms),
                 Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
                 Term(_GRU_SYMBOL[g], _PLAIN_SYMBOL[g], trace.gates[g][k]),
                 r"\tanh" if g == "n" else r"\sigma"))
@@ -305,3 +305,30 @@ def weight_columns(cell) -> list[str]:
     if not cell.gate_names:
         return [f"unit {u + 1}" for u in range(H)]
     return [f"{g}{u + 1}" for g in cell.gate_names for u in range(H)]
+
+
+PICK_COLOUR = "#d55e00"  # Okabe–Ito vermillion: the row that x_t picks
+MAX_PICK_ROWS = 12  # the row-pick matrix is written out up to this many words…
+MAX_PICK_COLS = 8  # …and this many columns
+
+
+def row_pick_latex(x_t: Sequence[float], W: np.ndarray, token_id: int, words: Sequence[str], name: str,
+                   digits: int = DIGITS) -> str:
+    """x_t · W = W[id, :] written out: the one-hot row, W with its rows named by word and row `id`
+    coloured and bold, and the picked row. `name` is the LaTeX name of W (e.g. W_{xh})."""
+    V, H = W.shape
+    x = r"\begin{bmatrix}" + " & ".join(str(round(float(v))) for v in x_t) + r"\end{bmatrix}"
+    rows, labels = [], []
+    for j in range(V):
+        cells = [fmt(v, digits) for v in W[j]]
+        word = latex_text(shorten(words[j], 14))
+        if j == token_id:
+            cells = [rf"\textcolor{{{PICK_COLOUR}}}{{\mathbf{{{c}}}}}" for c in cells]
+            word = rf"\textcolor{{{PICK_COLOUR}}}{{\mathbf{{{word}}}\;\rightarrow}}"
+        rows.append(" & ".join(cells))
+        labels.append(rf"\scriptsize {word}")
+    matrix = r"\begin{bmatrix}" + r"\\ ".join(rows) + r"\end{bmatrix}"
+    names = r"\begin{array}{r}" + r"\\ ".join(labels) + r"\end{array}"
+    picked = latex_row(W[token_id], digits)
+    return (rf"\underset{{x_t\;(1\times {V})}}{{{x}}} \cdot {names}\!\underset{{{name}\;({V}\times {H})}}"
+            rf"{{{matrix}}} = {name}[{token_id},:] = {picked}")

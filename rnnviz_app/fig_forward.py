@@ -7,13 +7,15 @@ every h_t / c_t cell is coloured by its value on the fixed diverging scale, show
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale
 
 from . import theme
 from .equations import html_escape, shorten, time_label
@@ -29,6 +31,32 @@ BOX_W = 1.2  # width of a cell box
 GREY = "#9a9a9a"
 INK = "#111111"
 C_COLOUR = "#b35806"  # the LSTM cell-state path (dark orange, distinct from the blue/red values)
+
+
+@functools.lru_cache(maxsize=2)
+def _themed_json(present: bool) -> str:
+    """theme.apply on an empty figure, as JSON (an immutable cache: applying the theme costs ~25 ms)."""
+    fig = go.Figure()
+    theme.apply(fig, present)
+    return json.dumps(fig.to_dict()["layout"])
+
+
+def themed_layout(present: bool) -> dict:
+    """A fresh layout dict with the shared theme (fonts, sizes, template) for the screen or a projector."""
+    return json.loads(_themed_json(present))
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """Assemble a figure from plain dicts without Plotly's per-property validation (5× faster for the many
+    cells, shapes and annotations; the unit tests validate every figure)."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _state_coloraxis(title: str, side: str = "top", **colorbar) -> dict:
+    """The fixed diverging scale [-1, 1] of every h_t / c_t cell."""
+    return {"colorscale": get_colorscale(theme.STATE_SCALE), "cmin": theme.STATE_RANGE[0],
+            "cmax": theme.STATE_RANGE[1],
+            "colorbar": {"title": {"text": title, "side": side}, "thickness": 14, **colorbar}}
 
 
 def step_window(T: int, step: int, n: int = MAX_VISIBLE) -> tuple[int, int]:
@@ -73,7 +101,7 @@ class _Geometry:
 
 
 def _state_column(values: np.ndarray | None, x: float, ys: list[float], name: str, t_label: str,
-                  shown: bool, text_size: int) -> go.Heatmap:
+                  shown: bool, text_size: int) -> dict:
     """One h_t (or c_t) as a vertical column of H cells; values hidden (NaN) for steps not reached yet."""
     H = len(ys)
     if shown and values is not None:
@@ -84,8 +112,8 @@ def _state_column(values: np.ndarray | None, x: float, ys: list[float], name: st
         z = np.full((H, 1), np.nan)
         text = [[""] for _ in range(H)]
         custom = [[f"unit {u + 1}: not computed yet"] for u in range(H)]
-    return go.Heatmap(
-        z=z, x0=x, dx=STATE_W, y=ys, coloraxis="coloraxis", xgap=0, ygap=3, text=text,
+    return dict(
+        type="heatmap", z=z, x0=x, dx=STATE_W, y=ys, coloraxis="coloraxis", xgap=0, ygap=3, text=text,
         texttemplate="%{text}", textfont={"size": text_size}, customdata=custom, name=name,
         hovertemplate=f"{t_label}<br>{name}: %{{customdata}}<extra></extra>",
         showscale=False)
@@ -115,7 +143,7 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
     s = theme.sizes(present)
     small = s.annotation - 1 if H <= 8 else s.annotation - 2
     cell_text = min(small, 16)
-    fig = go.Figure()
+    data: list[dict] = []
     shapes: list[dict] = []
     notes: list[dict] = []
     ys_h = g.unit_y(0.0)
@@ -149,14 +177,14 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
         known = t <= step
         label = "initial state" if t == 0 else time_label(t, view.tokens[t - 1])
         h_vals = trace.h0 if t == 0 else trace.h[t - 1]
-        fig.add_trace(_state_column(h_vals, x, ys_h, f"h_{t}", label, known, cell_text))
+        data.append(_state_column(h_vals, x, ys_h, f"h_{t}", label, known, cell_text))
         if not known:
             shapes += _empty_cells(x, ys_h)
         text(x, -H / 2 - 0.15, f"h<sub>{t}</sub>", size=s.annotation + 1, yanchor="top",
              color=INK if known else GREY)
         if lstm:
             c_vals = trace.c0 if t == 0 else trace.c[t - 1]
-            fig.add_trace(_state_column(c_vals, x, ys_c, f"c_{t}", label, known, cell_text))
+            data.append(_state_column(c_vals, x, ys_c, f"c_{t}", label, known, cell_text))
             if not known:
                 shapes += _empty_cells(x, ys_c)
             text(x, g.c_centre + H / 2 + 0.15, f"c<sub>{t}</sub>", size=s.annotation + 1, yanchor="bottom",
@@ -185,10 +213,11 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
         tid = view.ids[t - 1]
         if V <= MAX_STRIP:
             w = BOX_W / V
-            fig.add_trace(go.Heatmap(
-                z=np.asarray(trace.x[t - 1], dtype=float).reshape(1, V), x0=bx - BOX_W / 2 + w / 2, dx=w,
-                y0=g.strip_y, dy=0.8, zmin=0, zmax=1, colorscale=theme.ONE_HOT_SCALE, showscale=False,
-                xgap=1, name=f"x_{t}", customdata=[[html_escape(w_) for w_ in view.corpus.vocab.tokens]],
+            data.append(dict(
+                type="heatmap", z=np.asarray(trace.x[t - 1], dtype=float).reshape(1, V),
+                x0=bx - BOX_W / 2 + w / 2, dx=w, y0=g.strip_y, dy=0.8, zmin=0, zmax=1,
+                colorscale=theme.ONE_HOT_SCALE, showscale=False, xgap=1, name=f"x_{t}",
+                customdata=[[html_escape(w_) for w_ in view.corpus.vocab.tokens]],
                 hovertemplate=f"x<sub>{t}</sub>: word %{{customdata}} → %{{z:.0f}}<extra></extra>"))
             rect(bx - BOX_W / 2, bx + BOX_W / 2, g.strip_y - 0.4, g.strip_y + 0.4,
                  line={"color": GREY, "width": 1})
@@ -245,21 +274,22 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
     shared = "W<sub>xh</sub>, W<sub>hh</sub>, b" + ("" if cell.kind == "SimpleRNN" else " (all gates)")
     text((x0b + x1b) / 2, yb + 0.12, f"the same {shared} in every box: shared across time", yanchor="bottom",
          color=theme.SERIES[0], size=small)
-    fig.update_layout(shapes=shapes, annotations=notes, showlegend=False, plot_bgcolor="#ffffff")
-    # colour axis: one fixed diverging scale for every state cell
-    fig.update_layout(coloraxis={
-        "colorscale": theme.STATE_SCALE, "cmin": theme.STATE_RANGE[0], "cmax": theme.STATE_RANGE[1],
-        "colorbar": {"title": {"text": "h" + (", c" if lstm else "") + " value", "side": "right"},
-                     "len": 0.8, "thickness": 14, "tickvals": [-1, -0.5, 0, 0.5, 1]}})
     y_lo, y_hi = token_y - token_depth - 0.3, yb + 1.0
-    fig.update_xaxes(visible=False, range=[-0.8, yx + 1.2], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[y_lo, y_hi], fixedrange=True)
     what = cell.kind + (f" ({cell.activation})" if cell.kind == "SimpleRNN" else "")
     window = "" if (first, last) == (1, T) else f" · showing t={first}…{last}"
-    fig.update_layout(title=f"{what} unrolled over T={T} steps — step {step} of {T}{window}")
-    theme.apply(fig, present)
-    fig.update_layout(height=int(max(360, (y_hi - y_lo) * unit_px + 70)),
-                      margin={"l": 10, "r": 10, "t": 60 if present else 50, "b": 10})
+    layout = themed_layout(present)
+    axis = {"visible": False, "fixedrange": True}
+    layout.update(
+        title={**layout.get("title", {}),
+               "text": f"{what} unrolled over T={T} steps — step {step} of {T}{window}"},
+        showlegend=False, plot_bgcolor="#ffffff", shapes=shapes, annotations=notes,
+        xaxis={**layout["xaxis"], **axis, "range": [-0.8, yx + 1.2]},
+        yaxis={**layout["yaxis"], **axis, "range": [y_lo, y_hi]},
+        coloraxis=_state_coloraxis("h" + (", c" if lstm else "") + " value", len=0.8, side="right",
+                                   tickvals=[-1, -0.5, 0, 0.5, 1]),
+        height=int(max(360, (y_hi - y_lo) * unit_px + 70)),
+        margin={"l": 10, "r": 10, "t": 60 if present else 50, "b": 10})
+    fig = _figure(data, layout)
     return fig
 
 
@@ -281,31 +311,40 @@ def hidden_heatmap(view, step: int | None = None, present: bool = False) -> go.F
     panels = [("h", trace.h, "hidden state h<sub>t</sub>")]
     if trace.c is not None:
         panels.append(("c", trace.c, "cell state c<sub>t</sub>"))
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[2] for p in panels], shared_yaxes=True,
-                        horizontal_spacing=0.06)
+    n = len(panels)
+    gap = 0.06
+    width = (1 - gap * (n - 1)) / n
     show_text = H <= MAX_CELL_TEXT and T <= 30
-    for k, (name, arr, _) in enumerate(panels):
-        fig.add_trace(go.Heatmap(
-            z=arr, x=xlab, y=ylab, coloraxis="coloraxis", xgap=2, ygap=2, name=name,
-            texttemplate="%{z:.2f}" if show_text else None,
-            hovertemplate=f"%{{y}}<br>{name}<sub>t</sub>, %{{x}}: %{{z:.4f}}<extra></extra>"),
-            row=1, col=k + 1)
+    layout = themed_layout(present)
+    s = theme.sizes(present)
+    data, shapes, notes = [], [], []
+    for k, (name, arr, title) in enumerate(panels):
+        suffix = "" if k == 0 else str(k + 1)
+        x0 = k * (width + gap)
+        data.append({
+            "type": "heatmap", "z": arr, "x": xlab, "y": ylab, "coloraxis": "coloraxis", "xgap": 2, "ygap": 2,
+            "name": name, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+            "texttemplate": "%{z:.2f}" if show_text else None,
+            "hovertemplate": f"%{{y}}<br>{name}<sub>t</sub>, %{{x}}: %{{z:.4f}}<extra></extra>"})
+        layout[f"xaxis{suffix}"] = {**layout["xaxis"], "domain": [x0, x0 + width], "anchor": f"y{suffix}",
+                                    "title": {**layout["xaxis"].get("title", {}), "text": "hidden unit"}}
+        layout[f"yaxis{suffix}"] = {**layout["yaxis"], "anchor": f"x{suffix}", "autorange": "reversed"}
+        if k > 0:
+            layout[f"yaxis{suffix}"].update(matches="y", showticklabels=False)
+        notes.append({"text": title, "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": s.font}})
         if step is not None and 1 <= step <= T:
-            xref = "x" if k == 0 else f"x{k + 1}"
-            yref = "y" if k == 0 else f"y{k + 1}"
-            fig.add_shape(type="rect", xref=xref, yref=yref, x0=-0.5, x1=H - 0.5, y0=step - 1.5,
-                          y1=step - 0.5, line={"color": theme.HIGHLIGHT, "width": 4})
-    fig.update_layout(coloraxis={"colorscale": theme.STATE_SCALE, "cmin": theme.STATE_RANGE[0],
-                                 "cmax": theme.STATE_RANGE[1],
-                                 "colorbar": {"title": {"text": "value"}, "thickness": 14}})
-    fig.update_yaxes(autorange="reversed")
-    fig.update_yaxes(title="time step · token", row=1, col=1)
-    fig.update_xaxes(title="hidden unit")
+            shapes.append({"type": "rect", "xref": f"x{suffix}", "yref": f"y{suffix}", "x0": -0.5,
+                           "x1": H - 0.5, "y0": step - 1.5, "y1": step - 0.5,
+                           "line": {"color": theme.HIGHLIGHT, "width": 4}})
+    layout["yaxis"]["title"] = {**layout["yaxis"].get("title", {}), "text": "time step · token"}
     what = "h" if trace.c is None else "h and c"
-    fig.update_layout(title=f"States over time: {what} as a T × H = {T} × {H} matrix (colour fixed to ±1)",
-                      coloraxis_colorbar_len=1.0)
-    theme.apply(fig, present, height=min(900, max(300, 170 + 40 * T)))
-    return fig
+    layout.update(
+        title={**layout.get("title", {}),
+               "text": f"States over time: {what} as a T × H = {T} × {H} matrix (colour fixed to ±1)"},
+        coloraxis=_state_coloraxis("value", len=1.0), shapes=shapes, annotations=notes,
+        height=int(min(900, max(300, 170 + 40 * T)) * (1.25 if present else 1.0)))
+    return _figure(data, layout)
 
 
 # --------------------------------------------------------------------------- model.summary()
