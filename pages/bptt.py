@@ -14,6 +14,7 @@ MAX_DESCENT_STEPS = 200
 AUTO_CHECK_COST = 25_000  # time steps of forward passes: beyond this the check waits for a button
 MODEL_KEYS = ("corpus", "sentence", "cell", "act", "hidden", "seed", "h0")
 SENTIMENT = {1: "positive", 0: "negative"}
+SHOWN_UNITS = 4  # entries of h_T and ∂L/∂w_o written out in the equations
 
 
 def model_key() -> tuple:
@@ -97,21 +98,24 @@ if before is not None:
         icon=":material/trending_down:" if lower else ":material/trending_up:")
 
 h_T = ex.trace.h[-1]
-vec = ", ".join(f"{v:.3f}" for v in h_T)
 st.latex(rf"\hat y = \sigma(h_T w_o + b_o) = \sigma({ex.head.logit:.4f}) = {ex.yhat:.4f}")
 st.latex(rf"L = -y\log\hat y - (1-y)\log(1-\hat y) = -{y:g}\log({ex.yhat:.4f}) "
          rf"- {1 - y:g}\log({1 - ex.yhat:.4f}) = {ex.loss:.4f}")
 st.latex(rf"\frac{{\partial L}}{{\partial \hat y}} = -\frac{{y}}{{\hat y}} + \frac{{1-y}}{{1-\hat y}} = "
-         rf"{ex.head.dL_dyhat:.4f}, \qquad \frac{{\partial L}}{{\partial w_o}} = "
-         rf"\frac{{\partial L}}{{\partial \hat y}}\frac{{\partial \hat y}}{{\partial w_o}} = "
-         rf"(\hat y - y)\,h_T = "
-         rf"{ex.head.dL_dz:.4f}\cdot[{vec}]")
-dwo = ", ".join(f"{v:.4f}" for v in ex.head.grads["w_o"])
-st.latex(rf"\frac{{\partial L}}{{\partial w_o}} = [{dwo}], \qquad "
-         rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = \sum_{{t=1}}^{{T}} "
-         rf"\frac{{\partial L}}{{\partial \hat y}}"
-         rf"\frac{{\partial \hat y}}{{\partial h_T}}\frac{{\partial h_T}}{{\partial h_t}}"
-         rf"\frac{{\partial h_t}}{{\partial W_{{hh}}}} = \delta_1 + \dots + \delta_{{{view.T}}}")
+         rf"{ex.head.dL_dyhat:.4f}")
+dwo = r",\ ".join(f"{v:.4f}" for v in ex.head.grads["w_o"][:SHOWN_UNITS])
+more = r",\ \dots" if view.H > SHOWN_UNITS else ""
+hT = r",\ ".join(f"{v:.3f}" for v in h_T[:SHOWN_UNITS])
+st.latex(rf"\frac{{\partial L}}{{\partial w_o}} = \frac{{\partial L}}{{\partial \hat y}}"
+         rf"\frac{{\partial \hat y}}{{\partial w_o}} = (\hat y - y)\,h_T = {ex.head.dL_dz:.4f}\cdot"
+         rf"[{hT}{more}]")
+st.latex(rf"\frac{{\partial L}}{{\partial w_o}} = [{dwo}{more}]")
+st.latex(rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = \sum_{{t=1}}^{{T}} "
+         rf"\frac{{\partial L}}{{\partial \hat y}}\frac{{\partial \hat y}}{{\partial h_T}}"
+         rf"\frac{{\partial h_T}}{{\partial h_t}}\frac{{\partial h_t}}{{\partial W_{{hh}}}} = "
+         rf"\delta_1 + \dots + \delta_{{{view.T}}}")
+if view.H > SHOWN_UNITS:
+    st.caption(f"Vectors show their first {SHOWN_UNITS} of {view.H} units; the table below has all of them.")
 
 # ---- the sum over time
 names = [n_ for n_ in ("W_hh", "W_xh") if n_ in ex.grads.params]

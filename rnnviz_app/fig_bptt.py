@@ -79,7 +79,7 @@ def chain_figure(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[st
     small = T > 12
     fs = s.annotation - (3 if small else 0)
     xs = np.arange(T + 3)  # h_0 … h_T, ŷ, L
-    labels = [f"h{sub(t)}" for t in range(T + 1)] + ["ŷ", "L"]
+    labels = [f"h{sub(t)}" if not small or t in (0, T) else "" for t in range(T + 1)] + ["ŷ", "L"]
     colours = ["#9a9a9a"] + [theme.SERIES[0]] * T + [theme.SERIES[2], theme.SERIES[1]]
     hover = ["h₀: the initial state (no gradient is needed there)"]
     hover += [f"h{sub(t + 1)} (t={t + 1} · {tokens[t]})<br>‖∂L/∂h{sub(t + 1)}‖ = {dh[t]:.4g}"
@@ -89,25 +89,27 @@ def chain_figure(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[st
     fig = go.Figure(go.Scatter(
         x=xs, y=np.zeros(T + 3), mode="markers+text", text=labels, textposition="middle center",
         textfont={"size": fs, "color": "#ffffff"}, hovertext=hover, hoverinfo="text",
-        marker={"size": (s.marker * 4.2) if not small else s.marker * 3, "color": colours,
+        marker={"size": (s.marker * 4.2) if not small else s.marker * 2.4, "color": colours,
                 "line": {"width": 1, "color": "#333333"}}))
     ann = []
     arrow = {"showarrow": True, "arrowhead": 3, "arrowsize": 1.1, "arrowwidth": 2,
              "arrowcolor": theme.HIGHLIGHT, "axref": "x", "ayref": "y", "xref": "x", "yref": "y"}
     for t in range(1, T + 1):  # gradient goes from h_t back to h_{t-1}
+        stagger = 0.2 if small and t % 2 == 0 else 0.0  # long sentences: alternate two rows of labels
         ann.append({**arrow, "x": t - 0.72, "y": 0.22, "ax": t - 0.28, "ay": 0.22, "text": ""})
-        ann.append({"x": t - 0.5, "y": 0.42, "text": f"{factor_norms[t - 1]:.2g}", "showarrow": False,
-                    "font": {"size": fs, "color": "#8a5a00"}})
-        ann.append({"x": t, "y": -0.42, "text": f"{dh[t - 1]:.2g}", "showarrow": False,
+        ann.append({"x": t - 0.5, "y": 0.42 + stagger, "text": f"{factor_norms[t - 1]:.2g}",
+                    "showarrow": False, "font": {"size": fs, "color": "#8a5a00"}})
+        ann.append({"x": t, "y": -0.42 - stagger, "text": f"{dh[t - 1]:.2g}", "showarrow": False,
                     "font": {"size": fs, "color": theme.SERIES[0]}})
-        ann.append({"x": t, "y": 0.75, "text": tokens[t - 1], "showarrow": False,
+        ann.append({"x": t, "y": 0.75 if not small else 0.85, "text": tokens[t - 1], "showarrow": False,
                     "textangle": -40 if small else 0, "font": {"size": fs, "color": "#333333"},
                     "yanchor": "bottom" if small else "middle"})
     ann.append({**arrow, "x": T + 0.28, "y": 0.22, "ax": T + 0.72, "ay": 0.22, "text": ""})
     ann.append({"x": T + 0.5, "y": 0.42, "text": "w<sub>o</sub>", "showarrow": False, "font": {"size": fs}})
     ann.append({**arrow, "x": T + 1.28, "y": 0.22, "ax": T + 1.72, "ay": 0.22, "text": ""})
-    for x, text in ((T + 1, f"ŷ = {ex.yhat:.3f}"), (T + 2, f"L = {ex.loss:.3f}")):
-        ann.append({"x": x, "y": -0.42, "text": text, "showarrow": False, "font": {"size": fs}})
+    for x, y, text in ((T + 1, -0.42, f"ŷ = {ex.yhat:.3f}"), (T + 2, -0.62 if small else -0.42,
+                                                             f"L = {ex.loss:.3f}")):
+        ann.append({"x": x, "y": y, "text": text, "showarrow": False, "font": {"size": fs}})
     state = "[h<sub>t</sub>; c<sub>t</sub>]" if lstm else "h<sub>t</sub>"
     prev = "[h<sub>t−1</sub>; c<sub>t−1</sub>]" if lstm else "h<sub>t−1</sub>"
     for y, text, colour in ((0.42, f"‖∂{state}/∂{prev}‖ →", "#8a5a00"),
@@ -121,8 +123,8 @@ def chain_figure(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[st
                                     "∂h<sub>t</sub>/∂h<sub>t−1</sub> (its norm above the arrow); blue: "
                                     "‖∂L/∂h<sub>t</sub>‖ that arrives at h<sub>t</sub>"}},
         xaxis={"visible": False, "range": [-2.4 if not small else -3.6, T + 2.6]},
-        yaxis={"visible": False, "range": [-0.75, 1.3 if small else 1.0]})
-    theme.apply(fig, present, height=300 if not small else 340)
+        yaxis={"visible": False, "range": [-0.8, 1.45 if small else 1.0]})
+    theme.apply(fig, present, height=300 if not small else 360)
     return fig
 
 

@@ -173,7 +173,7 @@ def test_bptt_shows_the_many_to_one_numbers() -> None:
     assert metric(at, "loss L") == f"{ex.loss:.4f}"
     assert metric(at, "∂L/∂ŷ") == f"{ex.head.dL_dyhat:.4f}"
     latex = "\n".join(e.value for e in at.latex)
-    assert f"{ex.loss:.4f}" in latex and ", ".join(f"{g:.4f}" for g in ex.head.grads["w_o"]) in latex
+    assert f"{ex.loss:.4f}" in latex and r",\ ".join(f"{g:.4f}" for g in ex.head.grads["w_o"]) in latex
     falls = [d for d in chart(at, "sum over time steps")["data"] if d["type"] == "waterfall"]
     np.testing.assert_allclose(decode(falls[0]["y"])[:-1], ex.grads.per_step["W_hh"].reshape(3, -1).sum(1))
     texts = [a["text"] for a in chart(at, "chain rule")["layout"]["annotations"]]
