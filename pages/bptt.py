@@ -97,6 +97,24 @@ if before is not None:
         f"{ex.yhat:.4f} (label y = {y:g}).",
         icon=":material/trending_down:" if lower else ":material/trending_up:")
 
+# ---- the chain back through time, and each gradient as a sum over time
+factors = lab.state_factor_norms(cell, ex.trace)
+st.plotly_chart(fig_bptt.chain_figure(ex, factors, view.tokens, present=present, lstm=cell.kind == "LSTM"),
+                width="stretch", config=theme.PLOTLY_CONFIG, key="bptt_chain")
+if cell.kind == "LSTM":
+    st.caption("For an LSTM the state is the pair [h; c], so a step's factor is the (2H × 2H) Jacobian "
+               "∂[hₜ; cₜ]/∂[hₜ₋₁; cₜ₋₁]; the gradient also reaches c through the forget gates.")
+
+names = [n_ for n_ in ("W_hh", "W_xh") if n_ in ex.grads.params]
+st.plotly_chart(fig_bptt.contributions_figure(ex, view.tokens, names, present=present), width="stretch",
+                config=theme.PLOTLY_CONFIG, key="bptt_contributions")
+gaps = {name: lab.sum_gap(ex, name) for name in ex.grads.params}
+st.caption("Σₜ δₜ equals the BPTT gradient entry by entry: max |Σₜ δₜ − ∂L/∂W| = "
+           + ", ".join(f"{v:.1e} ({k})" for k, v in gaps.items()) + ". With one-hot inputs, δₜ(W_xh) only "
+           "touches the row of the word read at step t.")
+
+# ---- the same numbers, in the lecture's equations
+st.markdown("##### The same numbers in the lecture's equations")
 h_T = ex.trace.h[-1]
 st.latex(rf"\hat y = \sigma(h_T w_o + b_o) = \sigma({ex.head.logit:.4f}) = {ex.yhat:.4f}")
 st.latex(rf"L = -y\log\hat y - (1-y)\log(1-\hat y) = -{y:g}\log({ex.yhat:.4f}) "
@@ -116,22 +134,6 @@ st.latex(rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = \sum_{{t=1}}^{{T}} "
          rf"\delta_1 + \dots + \delta_{{{view.T}}}")
 if view.H > SHOWN_UNITS:
     st.caption(f"Vectors show their first {SHOWN_UNITS} of {view.H} units; the table below has all of them.")
-
-# ---- the sum over time
-names = [n_ for n_ in ("W_hh", "W_xh") if n_ in ex.grads.params]
-st.plotly_chart(fig_bptt.contributions_figure(ex, view.tokens, names, present=present), width="stretch",
-                config=theme.PLOTLY_CONFIG, key="bptt_contributions")
-gaps = {name: lab.sum_gap(ex, name) for name in ex.grads.params}
-st.caption("Σₜ δₜ equals the BPTT gradient entry by entry: max |Σₜ δₜ − ∂L/∂W| = "
-           + ", ".join(f"{v:.1e} ({k})" for k, v in gaps.items()) + ". With one-hot inputs, δₜ(W_xh) only "
-           "touches the row of the word read at step t.")
-
-factors = lab.state_factor_norms(cell, ex.trace)
-st.plotly_chart(fig_bptt.chain_figure(ex, factors, view.tokens, present=present, lstm=cell.kind == "LSTM"),
-                width="stretch", config=theme.PLOTLY_CONFIG, key="bptt_chain")
-if cell.kind == "LSTM":
-    st.caption("For an LSTM the state is the pair [h; c], so a step's factor is the (2H × 2H) Jacobian "
-               "∂[hₜ; cₜ]/∂[hₜ₋₁; cₜ₋₁]; the gradient also reaches c through the forget gates.")
 
 with st.expander("Every step in numbers (the table behind both figures)", expanded=False):
     st.dataframe(pd.DataFrame(lab.per_step_rows(ex, factors, view.tokens, names)), hide_index=True,

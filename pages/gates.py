@@ -47,12 +47,12 @@ st.info(session.escape_md(lab.gate_sentence(trace, view.tokens, step - 1)),
 
 fig = fig_gates.gates_figure(trace, view.tokens, step, present=present)
 st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG, key="gates_heatmaps")
-
-with st.expander("Every step in words"):
-    st.dataframe(pd.DataFrame({"step": [f"t={t + 1}" for t in range(view.T)], "word": list(view.tokens),
-                               "what happens": [lab.gate_sentence(trace, view.tokens, t, prefix=False)
-                                                 for t in range(view.T)]}),
-                 hide_index=True, width="stretch")
+if view.cell.kind == "GRU":
+    st.warning("**Which way round is z?** rnnviz, like PyTorch and Keras, writes hₜ = (1 − z)·h̃ + "
+               "z·hₜ₋₁: a z near 1 **keeps the old state**. Some lecture notes write hₜ = (1 − z)·hₜ₋₁ + "
+               "z·h̃, where a z near 1 takes the **new candidate**. It is the same cell with z and 1 − z "
+               "swapped: to compare with such notes, read their z as our 1 − z.",
+               icon=":material/swap_horiz:")
 
 if view.cell.kind == "LSTM":
     st.markdown("**The LSTM step** (σ = sigmoid, ⊙ = element-wise product; gate order i, f, g, o as in "
@@ -67,8 +67,9 @@ elif view.cell.kind == "GRU":
     st.latex(r"r_t, z_t = \sigma(x_t W_{x\cdot} + b_{x\cdot} + h_{t-1} W_{h\cdot} + b_{h\cdot}),\quad "
              r"\tilde h_t = \tanh\big(x_t W_{xn} + b_{xn} + r_t \odot (h_{t-1} W_{hn} + b_{hn})\big)")
     st.latex(r"h_t = (1 - z_t) \odot \tilde h_t + z_t \odot h_{t-1}")
-    st.warning("**Which way round is z?** rnnviz, like PyTorch and Keras, writes hₜ = (1 − z)·h̃ + "
-               "z·hₜ₋₁: a z near 1 **keeps the old state**. Some lecture notes write hₜ = (1 − z)·hₜ₋₁ + "
-               "z·h̃, where a z near 1 takes the **new candidate**. It is the same cell with z and 1 − z "
-               "swapped: to compare with such notes, read their z as our 1 − z.",
-               icon=":material/swap_horiz:")
+
+with st.expander("Every step in words"):
+    st.dataframe(pd.DataFrame({"step": [f"t={t + 1}" for t in range(view.T)], "word": list(view.tokens),
+                               "what happens": [lab.gate_sentence(trace, view.tokens, t, prefix=False)
+                                                 for t in range(view.T)]}),
+                 hide_index=True, width="stretch")

@@ -5,7 +5,7 @@ import streamlit as st
 from rnnviz_app import fig_lab, lab, session, state, theme
 
 BADGE_COLOURS = {"vanishing": "blue", "stable": "green", "exploding": "red", "cut": "gray"}
-SOURCE_LABELS = {"sentence": "the sidebar's sentence", "generated": "a long generated sequence"}
+SOURCE_LABELS = {"sentence": "the sentence", "generated": "generated"}
 
 
 @st.cache_resource(max_entries=24, show_spinner="Sweeping w_h from 0 to 3 …")
@@ -20,23 +20,23 @@ def phase_traces(spec: lab.LabSpec, present: bool):
 
 
 def controls() -> None:
-    c = st.columns([3.2, 1.3, 1.1, 1.6, 1.2])
+    c = st.columns([2.2, 1.35, 1.1, 1.35, 1.5, 1.1])
     with c[0]:
-        session.widget(st.slider, "wh", "w\\_h — the scale of W\\_hh (its spectral radius)", min_value=0.0,
+        session.widget(st.slider, "wh", "w_h — the scale of W_hh (its spectral radius)", min_value=0.0,
                        max_value=lab.WH_MAX, step=0.01, format="%.2f")
     with c[1]:
         session.widget(st.radio, "lab_cell", "Cell", options=list(state.CELLS))
     with c[2]:
         session.widget(st.radio, "lab_act", "Activation", options=list(state.ACTIVATIONS),
-                       disabled=session.get("lab_cell") != "SimpleRNN",
-                       help="f in hₜ = f(aₜ) for the SimpleRNN (the LSTM and GRU use σ and tanh).")
+                       disabled=session.get("lab_cell") != "SimpleRNN")
     with c[3]:
         session.widget(st.radio, "lab_len", "Input", options=list(state.LAB_LENGTHS),
                        format_func=SOURCE_LABELS.get)
-        if session.get("lab_len") == "generated":
-            session.widget(st.slider, "lab_T", "Length T (words)", min_value=2, max_value=200)
     with c[4]:
-        session.widget(st.number_input, "clip", "Clip threshold (0 = off)", min_value=0.0, max_value=100.0,
+        session.widget(st.slider, "lab_T", "Generated length T", min_value=2, max_value=200,
+                       disabled=session.get("lab_len") != "generated")
+    with c[5]:
+        session.widget(st.number_input, "clip", "Clip at (0 = off)", min_value=0.0, max_value=100.0,
                        step=0.5, format="%g")
 
 
@@ -88,8 +88,9 @@ st.markdown("Going back one step multiplies the gradient by ∂hₜ/∂hₜ₋�
             "such factors, so it shrinks like (γ·w_h)ᵏ or grows like it. Slide **w_h** (W_hh = w_h·Q, Q "
             "orthogonal; with hidden size 1 it is the lecture's scalar w_h) and watch.")
 st.latex(r"\frac{\partial h_T}{\partial h_t} = \prod_{s=t+1}^{T}\frac{\partial h_s}{\partial h_{s-1}},\qquad"
-         r"\frac{\partial h_s}{\partial h_{s-1}} = \mathrm{diag}\big(f'(a_s)\big)\,W_{hh}^{\top},\qquad"
-         r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t},\ \ \gamma = \max|f'| = 1")
+         r"\frac{\partial h_s}{\partial h_{s-1}} = \mathrm{diag}\big(f'(a_s)\big)\,W_{hh}^{\top}")
+st.latex(r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t},\qquad "
+         r"\gamma = \max|f'| = 1 \text{ for tanh and ReLU (SimpleRNN)}")
 
 view = session.model_or_stop()
 if session.custom_weights() is not None:

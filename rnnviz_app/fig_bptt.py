@@ -62,7 +62,7 @@ def contributions_figure(ex: rv.ManyToOne, tokens: Sequence[str], names: Sequenc
                                     "the gradient); the grey bar is the total, where the bars end"}},
         showlegend=False)
     fig.update_annotations(font={"size": s.font}, yshift=8)
-    theme.apply(fig, present, height=460 + (40 if T > 4 else 0))
+    theme.apply(fig, present, height=430 + (40 if T > 4 else 0))
     fig.update_layout(margin={"t": 140 if present else 115})
     return fig
 
@@ -123,8 +123,9 @@ def chain_figure(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[st
                                     "∂h<sub>t</sub>/∂h<sub>t−1</sub> (its norm above the arrow); blue: "
                                     "‖∂L/∂h<sub>t</sub>‖ that arrives at h<sub>t</sub>"}},
         xaxis={"visible": False, "range": [-2.4 if not small else -3.6, T + 2.6]},
-        yaxis={"visible": False, "range": [-0.8, 1.45 if small else 1.0]})
-    theme.apply(fig, present, height=300 if not small else 360)
+        yaxis={"visible": False, "range": [-0.8 if small else -0.6, 1.45 if small else 1.0]})
+    theme.apply(fig, present, height=280 if not small else 360)
+    fig.update_layout(margin={"b": 10})
     return fig
 
 

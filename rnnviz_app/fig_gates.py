@@ -67,7 +67,10 @@ def gates_figure(trace: rv.Trace, tokens: Sequence[str], step: int | None = None
     s = theme.sizes(present)
     xlab = [f"t={t + 1} · {tok}" for t, tok in enumerate(tokens)]
     ylab = [f"unit {j + 1}" for j in range(H)]
-    fig = make_subplots(rows=len(ps), cols=1, shared_xaxes=True, vertical_spacing=0.34 / len(ps) ** 1.2,
+    row_px = min(max(46, 18 * H), 220)  # height of one panel
+    gap_px = 34 if present else 27  # room for a panel's title
+    height = 140 + len(ps) * (row_px + gap_px) + (50 if T > 8 else 0)  # + margins and the time axis
+    fig = make_subplots(rows=len(ps), cols=1, shared_xaxes=True, vertical_spacing=gap_px / height,
                         subplot_titles=[p.title for p in ps])
     show_text = T <= 12 and H <= 8
     for k, p in enumerate(ps, start=1):
@@ -85,7 +88,8 @@ def gates_figure(trace: rv.Trace, tokens: Sequence[str], step: int | None = None
     top, bottom = {"y": 1.0, "yanchor": "top"}, {"y": 0.0, "yanchor": "bottom"}
     axes = {"coloraxis2": {"colorscale": theme.STATE_SCALE, "cmin": theme.STATE_RANGE[0],
                            "cmax": theme.STATE_RANGE[1],
-                           "colorbar": {**bar, **bottom, "title": {"text": "state<br>−1 … 1"}}}}
+                           "colorbar": {**bar, **bottom, "title": {"text": "state<br>−1 … 1"},
+                                        "tickvals": [-1, -0.5, 0, 0.5, 1] if len(ps) > 4 else [-1, 0, 1]}}}
     if trace.cell == "SimpleRNN":
         a_max = float(np.ceil(max(float(np.max(np.abs(trace.pre["a"]))), 1.0) * 10) / 10)
         axes["coloraxis3"] = {"colorscale": theme.STATE_SCALE, "cmin": -a_max, "cmax": a_max,
@@ -93,7 +97,8 @@ def gates_figure(trace: rv.Trace, tokens: Sequence[str], step: int | None = None
     else:
         axes["coloraxis"] = {"colorscale": theme.GATE_SCALE, "cmin": theme.GATE_RANGE[0],
                              "cmax": theme.GATE_RANGE[1],
-                             "colorbar": {**bar, **top, "title": {"text": "gate<br>0 closed<br>1 open"}}}
+                             "colorbar": {**bar, **top, "title": {"text": "gate<br>0 closed<br>1 open"},
+                                          "tickvals": [0, 0.5, 1]}}
     fig.update_layout(
         **axes,
         title={"text": f"{trace.cell} over time: every gate and state (rows = units, columns = words)",
@@ -102,8 +107,8 @@ def gates_figure(trace: rv.Trace, tokens: Sequence[str], step: int | None = None
     )
     fig.update_annotations(font={"size": s.font}, xanchor="left", x=0.0)
     fig.update_xaxes(tickangle=-45 if T > 8 else 0, row=len(ps), col=1)
-    fig.update_xaxes(title_text="time step · word", row=len(ps), col=1)
-    row_px = min(max(54, 20 * H), 220)
-    theme.apply(fig, present, height=150 + len(ps) * (row_px + 42) + (40 if T > 8 else 0))
-    fig.update_layout(margin={"t": 130 if present else 105, "r": 110 if present else 90})
+    theme.apply(fig, present)
+    fig.update_layout(height=int(height * (1.25 if present else 1.0)),
+                      margin={"t": 130 if present else 100, "r": 110 if present else 90,
+                              "b": 90 if T > 8 else 40})
     return fig

@@ -35,7 +35,7 @@ def _themed_layout_json(present: bool) -> str:
     """theme.apply's layout (fonts, template, margins, height) for the lab's figures, computed once: applying
     the template costs more than the rest of a figure, and the lab redraws three on every slider move."""
     fig = theme.apply(go.Figure(), present, height=500)
-    fig.update_layout(margin={"b": 130 if present else 110})
+    fig.update_layout(margin={"b": 130 if present else 110, "t": 125 if present else 85})
     return json.dumps(fig.to_dict()["layout"])
 
 

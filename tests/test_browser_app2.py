@@ -1,0 +1,203 @@
+"""End-to-end in headless chromium: the gates, BPTT and gradient-lab pages react to their controls, and the
+lab's chart in the page (read from the rendered Plotly div, not from the server) moves by many orders of
+magnitude when w_h goes from a vanishing to an exploding setting. Saves the pages' screenshots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from rnnviz_app import lab
+
+pytestmark = pytest.mark.browser
+
+RIYA = quote(lab.PRESET_BY_KEY["riya"].text)
+VIEWPORT = {"width": 1280, "height": 800}
+
+# Every Plotly chart in the page: its title, traces (meta, x, y) and shapes, from Plotly's own state.
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
+    title: (gd._fullLayout.title && gd._fullLayout.title.text) || '',
+    traces: gd._fullData.map(t => ({meta: t.meta, name: t.name,
+                                   x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []})),
+    shapes: (gd._fullLayout.shapes || []).map(s => ({x0: s.x0, y0: s.y0}))}))"""
+
+
+def wait_idle(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
+
+
+def open_page(page, url: str, title: str) -> None:
+    page.set_viewport_size(VIEWPORT)
+    page.goto(url)
+    wait_chart(page, title)
+    wait_idle(page)
+
+
+def charts(page) -> list[dict]:
+    return page.evaluate(CHARTS_JS)
+
+
+def wait_chart(page, words: str) -> dict:
+    """The last chart whose title contains `words` (old and new charts can coexist during a rerun)."""
+    page.wait_for_function(
+        """(w) => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
+                   gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text.includes(w))""",
+        arg=words, timeout=60_000)
+    return [c for c in charts(page) if words in c["title"]][-1]
+
+
+def trace(chart: dict, meta: str) -> dict:
+    return next(t for t in chart["traces"] if t["meta"] == meta)
+
+
+def earliest(chart: dict) -> float:
+    """log10 ‖dh_T/dh_1‖ as drawn: the jac curve at the largest steps-back value."""
+    jac = trace(chart, "jac")
+    k = max(range(len(jac["x"])), key=lambda i: jac["x"][i])
+    return float(jac["y"][k])
+
+
+def scroll_to(page, locator, offset: int = 24) -> None:
+    """Scroll the main area so that `locator` sits near the top of the screenshot."""
+    locator.first.evaluate(
+        "(el, off) => { el.scrollIntoView({block: 'start'}); "
+        "const m = document.querySelector('[data-testid=\"stMain\"]'); if (m) m.scrollBy(0, -off); }", offset)
+    page.wait_for_timeout(400)
+
+
+def no_exceptions(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def metric_value(page, label: str) -> float:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return float(box.locator('[data-testid="stMetricValue"]').inner_text())
+
+
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    open_page(page, f"{app_server}/gates", "SimpleRNN over time")
+    expect(page.get_by_text("SimpleRNN has no gates")).to_be_visible()
+    # the preset button: the Riya passage, and a SimpleRNN becomes an LSTM
+    page.get_by_role("button", name=re.compile("Riya")).click()
+    chart = wait_chart(page, "LSTM over time")
+    wait_idle(page)
+    assert "t=19 · london" in chart["traces"][0]["x"]
+    assert [t["name"] for t in chart["traces"]] == ["i", "f", "c̃", "o", "c", "h"]
+    assert chart["shapes"][0]["x0"] == -0.5  # step 1 outlined
+    # move the step with the keyboard: End → the last word
+    slider = page.get_by_role("slider", name="Time step t (the orange box)")
+    slider.focus()
+    slider.press("End")
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
+                 (gd._fullLayout.shapes || []).some(s => s.x0 === 24.5))""", timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_text(re.compile("t = 26 ‘lab’: mean forget gate f ="))).to_be_visible()
+    for _ in range(7):  # back to t = 19 'london'
+        slider.press("ArrowLeft")
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
+                 (gd._fullLayout.shapes || []).some(s => s.x0 === 17.5))""", timeout=60_000)
+    wait_idle(page)
+    sentence = page.get_by_text(re.compile("t = 19 ‘london’: mean forget gate f ="))
+    expect(sentence).to_be_visible()
+    no_exceptions(page)
+    scroll_to(page, sentence, offset=16)
+    page.screenshot(path=str(screenshot_dir / "gates.png"))
+
+    page.locator('[data-testid="stSidebar"]').get_by_text("GRU", exact=True).click()
+    chart = wait_chart(page, "GRU over time")
+    wait_idle(page)
+    assert [t["name"] for t in chart["traces"]] == ["r", "z", "h̃", "h"]
+    expect(page.get_by_text("Which way round is z?")).to_be_attached()
+    expect(page.get_by_text(re.compile("t = 19 ‘london’: mean update gate z ="))).to_be_visible()
+    no_exceptions(page)
+    scroll_to(page, page.locator(".js-plotly-plot"), offset=8)  # the heatmaps and the z note below them
+    page.screenshot(path=str(screenshot_dir / "gates_gru.png"))
+
+
+def test_bptt_page_in_browser(page, app_server: str, screenshot_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    open_page(page, f"{app_server}/bptt", "sum over time steps")
+    expect(page.get_by_text(re.compile("agree with finite differences to 1e-"))).to_be_visible()
+    before = metric_value(page, "loss L")
+    page.get_by_role("button", name=re.compile("One gradient-descent step")).click()
+    expect(page.get_by_text(re.compile(r"Step 1: the loss went from"))).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    after = metric_value(page, "loss L")
+    assert after < before
+    wait_chart(page, "loss and prediction after each step")
+    # the learning rate is a control too: a larger η from the same start
+    lr = page.get_by_label("Learning rate η")
+    lr.fill("2")
+    lr.press("Enter")
+    expect(page.get_by_text(re.compile(r"η = 2, so the view"))).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    assert metric_value(page, "loss L") < after
+    lr.fill("0.5")
+    lr.press("Enter")
+    expect(page.get_by_text(re.compile(r"η = 0\.5, so the view"))).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    no_exceptions(page)
+    scroll_to(page, page.locator(".js-plotly-plot"), offset=8)  # the chain, then the sum over time
+    page.screenshot(path=str(screenshot_dir / "bptt.png"))
+
+
+def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    # the lab's defaults (tanh, generated T = 100, w_h = 1): the screenshot of the page as it opens
+    open_page(page, f"{app_server}/lab", "Gradient vs steps back, w<sub>h</sub> = 1.00")
+    wait_chart(page, "Phase diagram")
+    no_exceptions(page)
+    scroll_to(page, page.get_by_text("w_h — the scale of W_hh"), offset=12)
+    page.screenshot(path=str(screenshot_dir / "lab.png"))
+
+    # a long generated sequence with ReLU, from a vanishing w_h …
+    query = "lab_act=relu&lab_T=120"
+    open_page(page, f"{app_server}/lab?{query}&wh=0.5", "Gradient vs steps back, w<sub>h</sub> = 0.50")
+    expect(page.get_by_text("VANISHING", exact=True)).to_be_visible()
+    low = earliest(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.50"))
+    assert len(trace(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.50"), "jac")["x"]) == 120
+
+    # … the slider moves with the keyboard (the lab is a fragment: only it reruns) …
+    slider = page.get_by_role("slider", name=re.compile("w_h — the scale of W_hh"))
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    moved = wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.53")
+    wait_idle(page)
+    assert earliest(moved) > low
+
+    # … to an exploding one (set through the URL and reloaded)
+    open_page(page, f"{app_server}/lab?{query}&wh=2", "Gradient vs steps back, w<sub>h</sub> = 2.00")
+    expect(page.get_by_text("EXPLODING", exact=True)).to_be_visible()
+    high = earliest(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 2.00"))
+    assert high - low > 20, (low, high)  # more than 20 orders of magnitude, as drawn in the page
+    phase = wait_chart(page, "Phase diagram")
+    assert any(s["y0"] == 2 for s in phase["shapes"])  # the current w_h marked
+    compare = wait_chart(page, "Three cells")
+    assert [t["meta"] for t in compare["traces"]][:4] == ["SimpleRNN", "LSTM", "forget", "GRU"]
+    clip = page.get_by_label("Clip at (0 = off)")
+    clip.fill("1")
+    clip.press("Enter")
+    expect(page.get_by_text("‖∂L/∂θ‖ after clipping")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    assert metric_value(page, "after clipping") == pytest.approx(1.0, rel=1e-3)
+    assert metric_value(page, "before clipping") > 1e6
+    no_exceptions(page)
+    scroll_to(page, page.get_by_text("w_h — the scale of W_hh"), offset=12)
+    page.screenshot(path=str(screenshot_dir / "lab_exploding.png"))
