@@ -181,6 +181,7 @@ def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot
     moved = wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.53")
     wait_idle(page)
     assert earliest(moved) > low
+    page.wait_for_url(re.compile(r"wh=0\.53"), timeout=30_000)  # the fragment keeps the link in step
 
     # … to an exploding one (set through the URL and reloaded)
     open_page(page, f"{app_server}/lab?{query}&wh=2", "Gradient vs steps back, w<sub>h</sub> = 2.00")
