@@ -70,12 +70,12 @@ with c2:
     lr = float(session.get("lr"))
 n = int(st.session_state.get(STEPS_KEY, 0))
 with c3:
-    st.button("One gradient-descent step: w ← w − η·∂L/∂w", on_click=take_step, key="bptt_step",
+    st.button("One gradient-descent step", on_click=take_step, key="bptt_step",
               disabled=n >= MAX_DESCENT_STEPS, width="stretch", type="primary")
     st.button("Back to the initial (seeded) weights", on_click=reset_steps, key="bptt_reset",
               disabled=n == 0, width="stretch")
-    st.caption(f"Steps taken: **{n}** (replayed from the seeded weights with η = {lr:g}, so the view is "
-               "reproducible).")
+    st.caption(f"w ← w − η·∂L/∂w. Steps taken: **{n}** (replayed from the seeded weights with η = {lr:g}, "
+               "so the view is reproducible).")
 
 key = model_key()
 examples, cell, head = descent(key, y, lr, n, view)

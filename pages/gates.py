@@ -20,12 +20,11 @@ st.markdown("An LSTM and a GRU decide at every step, with **gates** between 0 (c
             "much of their memory to keep, what to write into it and what to show. Each panel below is one "
             "gate or state: a row per hidden unit, a column per word.")
 
-cols = st.columns(len(lab.PRESETS) + 1)
+cols = st.columns([1.3] * len(lab.PRESETS) + [1.0])
 for col, preset in zip(cols, lab.PRESETS, strict=False):
-    col.button(f"Load the lecture example: “{preset.label}”", key=f"gates_preset_{preset.key}",
-               on_click=load_preset, args=(preset.key,), width="stretch",
-               help=f"Puts “{preset.text}” into the corpus (your text is replaced; a SimpleRNN becomes an "
-                    "LSTM).")
+    col.button(f"Example: {preset.label}", key=f"gates_preset_{preset.key}",
+               on_click=load_preset, args=(preset.key,), width="stretch")
+cols[-1].caption("The lecture's examples replace the corpus; a SimpleRNN becomes an LSTM.")
 
 view = session.model_or_stop()
 trace, present = view.trace, session.present()

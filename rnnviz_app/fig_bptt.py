@@ -58,12 +58,12 @@ def contributions_figure(ex: rv.ManyToOne, tokens: Sequence[str], names: Sequenc
         fig.update_xaxes(tickangle=-45 if T > 4 else 0, row=1, col=k)
     fig.update_layout(
         title={"text": "Each weight gradient is a sum over time steps: δ₁ + δ₂ + … + δ<sub>T</sub>",
-               "subtitle": {"text": "bar t = the signed sum of the entries of δ<sub>t</sub> (its share of "
-                                    "the gradient); the grey bar is the total, where the bars end"}},
+               "subtitle": {"text": "bar t: the sum of the entries of δ<sub>t</sub>; the grey total is where "
+                                    "the bars end"}},
         showlegend=False)
     fig.update_annotations(font={"size": s.font}, yshift=8)
     theme.apply(fig, present, height=430 + (40 if T > 4 else 0))
-    fig.update_layout(margin={"t": 140 if present else 115})
+    fig.update_layout(margin={"t": 165 if present else 115})
     return fig
 
 
@@ -119,9 +119,8 @@ def chain_figure(ex: rv.ManyToOne, factor_norms: np.ndarray, tokens: Sequence[st
     fig.update_layout(
         annotations=ann, showlegend=False,
         title={"text": "The chain rule, unrolled: the gradient walks back from L through every h<sub>t</sub>",
-               "subtitle": {"text": "orange arrows: one backward step multiplies by "
-                                    "∂h<sub>t</sub>/∂h<sub>t−1</sub> (its norm above the arrow); blue: "
-                                    "‖∂L/∂h<sub>t</sub>‖ that arrives at h<sub>t</sub>"}},
+               "subtitle": {"text": "each step back multiplies by ∂h<sub>t</sub>/∂h<sub>t−1</sub> (norm in "
+                                    "orange); blue: ‖∂L/∂h<sub>t</sub>‖ arriving at h<sub>t</sub>"}},
         xaxis={"visible": False, "range": [-2.4 if not small else -3.6, T + 2.6]},
         yaxis={"visible": False, "range": [-0.8 if small else -0.6, 1.45 if small else 1.0]})
     theme.apply(fig, present, height=280 if not small else 360)
