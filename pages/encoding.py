@@ -58,11 +58,11 @@ left, right = st.columns([2, 3])
 with left:
     st.markdown("**Vocabulary** (word → id → one-hot vector)")
     st.dataframe(fe.vocab_table(corpus.vocab), hide_index=True, key="vocab_table",
-                 height=min(36 * (view.V + 1) + 4, 400))
+                 height=min(35 * (view.V + 1) + 3, 400))
 with right:
     st.markdown("**Integer-encoded sentences**")
     st.dataframe(fe.encoded_table(corpus), hide_index=True, key="encoded_table",
-                 height=min(36 * (len(corpus) + 1) + 4, 400))
+                 height=min(35 * (len(corpus) + 1) + 3, 400))
 
 # --- 3. one-hot matrix of the sentence
 st.subheader("3 · One-hot vectors: the sentence as a T × V matrix")

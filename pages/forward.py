@@ -81,7 +81,8 @@ fig_unrolled, fig_heat = figures((tuple(sorted(session.settings().items())),
 st.plotly_chart(fig_unrolled, width="stretch", config=theme.PLOTLY_CONFIG, key="unrolled")
 st.caption("Each coloured cell is one unit of the state, coloured by its value on a fixed scale (blue −1, "
            "white 0, red +1). Steps after t are dotted: the network has not read those words yet. "
-           "Hover a cell for more digits.")
+           "Hover a cell for more digits. The weights are seeded random numbers — an untrained network, so "
+           "ŷ is not a good prediction yet (page 4 trains it).")
 
 # --- the step panel: the equations of step t with real numbers
 cell = view.cell

@@ -39,12 +39,11 @@ st.markdown("Type sentences in the sidebar and follow them all the way: words â†
             "link to exactly what is on screen.")
 
 st.subheader("A guided tour")
-for path, title, icon, what in TOUR:
-    link, text = st.columns([2, 5], vertical_alignment="center")
-    with link:
-        st.page_link(path, label=title, icon=icon)
-    with text:
-        st.markdown(what)
+for row in (TOUR[:3], TOUR[3:]):
+    for col, (path, title, icon, what) in zip(st.columns(3), row, strict=True):
+        with col.container(border=True, height="stretch"):
+            st.page_link(path, label=title, icon=icon)
+            st.markdown(what)
 
 view = session.model_or_stop()
 corpus = view.corpus

@@ -91,11 +91,12 @@ def one_hot_figure(x: np.ndarray, tokens: Sequence[str], ids: Sequence[int], voc
     if step is not None and 1 <= step <= T:
         fig.add_shape(type="rect", x0=-0.5, x1=len(cols) - 0.5, y0=step - 1.5, y1=step - 0.5,
                       line={"color": theme.HIGHLIGHT, "width": 3})
-    fig.update_layout(title=f"One-hot matrix x of this sentence: T × V = {T} × {V} (one 1 per row)")
-    fig.update_xaxes(title="vocabulary word (id)", side="top", tickangle=-45 if len(cols) > 8 else 0)
+    fig.update_layout(title=f"One-hot matrix x of this sentence: T × V = {T} × {V} (one 1 per row; columns = "
+                            "words, with their id)")
+    fig.update_xaxes(side="top", tickangle=-45 if len(cols) > 8 else 0)
     fig.update_yaxes(title="time step · token", autorange="reversed")
     theme.apply(fig, present, height=min(900, 150 + 36 * T))
-    fig.update_layout(margin={"t": 130 if len(cols) > 8 else 100})
+    fig.update_layout(margin={"t": 120 if len(cols) > 8 else 90})
     return fig
 
 

@@ -141,8 +141,8 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
     lstm = trace.c is not None
     g = _Geometry(H, lstm)
     s = theme.sizes(present)
-    small = s.annotation - 1 if H <= 8 else s.annotation - 2
-    cell_text = min(small, 16)
+    small = s.annotation if H <= 8 else s.annotation - 2
+    cell_text = min(s.annotation + 1, 16) if H <= 6 else min(small, 14)
     data: list[dict] = []
     shapes: list[dict] = []
     notes: list[dict] = []
@@ -258,8 +258,8 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
         rect(yx - 0.75, yx + 0.75, -0.7, 0.7, fillcolor=_gate_colour(yhat), line={"color": INK, "width": 1.5})
         text(yx, 0, f"<b>{yhat:.3f}</b>", size=s.annotation + 1, color="#ffffff" if yhat < 0.6 else INK)
         verdict = "positive" if yhat >= 0.5 else "negative"
-        label = "" if view.label is None else f"<br>label y = {int(view.label)}"
-        text(yx, -0.85, f"→ {verdict}{label}", yanchor="top")
+        label = "" if view.label is None else f"<br>(label y = {int(view.label)})"
+        text(yx, -0.85, f"says {verdict}{label}", yanchor="top")
     else:
         rect(yx - 0.75, yx + 0.75, -0.7, 0.7, line={"color": GREY, "width": 1.5, "dash": "dot"})
         text(yx, 0, "?", size=s.annotation + 2, color=GREY)

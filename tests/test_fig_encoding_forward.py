@@ -215,7 +215,7 @@ def test_unrolled_figure_shows_yhat_at_the_last_step() -> None:
     view = build_model({})
     fig = ff.unrolled_figure(view, step=3)
     notes = " ".join(a.text for a in fig.layout.annotations)
-    assert f"<b>{view.yhat:.3f}</b>" in notes and "label y = 1" in notes
+    assert f"<b>{view.yhat:.3f}</b>" in notes and "(label y = 1)" in notes
     assert not np.isnan(trace_named(fig, "h_3").z).any()
 
 

@@ -1,0 +1,183 @@
+"""End to end in headless Chromium against `streamlit run`: the home, encoding and forward pages.
+
+One session: open every page, type a new sentence into the corpus, step and play through time, switch the
+cell, then open the copied address in a fresh tab and get the same view (the hidden-state heatmap's data,
+read from the chart in the page, equals the core's numbers in both tabs). No exception element and no
+browser console error anywhere. Screenshots at 1280×800 go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+from rnnviz_app.model import build_model
+from rnnviz_app.state import DEFAULT_CORPUS
+
+TIMEOUT_MS = 60_000
+NEW_LINE = "the plot was great | 1"
+NEW_CORPUS = DEFAULT_CORPUS + "\n" + NEW_LINE
+
+QUIET_JS = """() => {
+    // quiet = no "Running…" status and no stale (greyed, about to be replaced) element, 5 checks in a row
+    const busy = document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]') !== null;
+    window.__quiet = busy ? 0 : (window.__quiet || 0) + 1;
+    return window.__quiet >= 5;
+}"""
+
+CHART_JS = """(title) => {
+    // the newest chart whose title (tags stripped: Streamlit's theme makes it bold) starts with `title`:
+    // its traces as Plotly drew them (decoded arrays)
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].reverse()
+        .find(g => g._fullLayout
+                   && (g._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith(title));
+    return gd ? gd._fullData.map(d => ({name: d.name, z: d.z, x: d.x, y: d.y})) : null;
+}"""
+
+# On a page's own address (…/forward), Streamlit's frontend first probes for a base path one level up
+# (…/forward/_stcore/health, …/host-config); the 404s it gets are logged as console errors by Chromium
+# before it settles on the real root. They are Streamlit's, not the app's: only these are tolerated.
+CONTROLS = '[data-testid="stHorizontalBlock"]:has(button:has-text("Play"))'  # play button + step slider
+PROBE_404 = re.compile(r"^/[^/]+/_stcore/(health|host-config)$")
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(200)
+    page.evaluate("window.__quiet = 0")
+    page.wait_for_function(QUIET_JS, polling=100, timeout=TIMEOUT_MS)
+
+
+def chart(page, title: str) -> list[dict]:
+    page.wait_for_function(f"() => ({CHART_JS})({title!r}) !== null", timeout=TIMEOUT_MS)
+    return page.evaluate(CHART_JS, title)
+
+
+def hidden_states(page) -> np.ndarray:
+    h = next(d for d in chart(page, "States over time") if d["name"] == "h")
+    return np.array(h["z"], dtype=float)
+
+
+def watch_console(page, errors: list[str]) -> None:
+    def on_console(msg) -> None:
+        if msg.type != "error":
+            return
+        where = urlsplit(msg.location.get("url", "") or "").path
+        if msg.text.startswith("Failed to load resource") and "404" in msg.text and PROBE_404.match(where):
+            return
+        errors.append(f"{msg.text} @ {msg.location.get('url')}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+
+def no_exception(page, where: str) -> None:
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, f"{where}: {exc.first.inner_text()[:1500]}"
+
+
+def shoot(page, path: Path, top: str | None = None) -> None:
+    """Screenshot of the window (1280×800), scrolled so that the element `top` (a CSS selector) is at the
+    top of it."""
+    if top:
+        page.locator(top).last.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.mouse.move(700, 400)
+        page.mouse.wheel(0, -24)  # a little air above it
+        page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+
+
+@pytest.mark.browser
+def test_home_encoding_forward_in_the_browser(page, app_server: str, screenshot_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    watch_console(page, errors)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # --- home
+    page.goto(app_server)
+    expect(page.get_by_role("heading", name="rnnviz")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.get_by_text("ANN input size T_max·V")).to_be_visible()
+    no_exception(page, "home")
+    shoot(page, screenshot_dir / "home.png", '[data-testid="stHeading"]:has-text("A guided tour")')
+
+    # --- encoding: type a new sentence into the corpus
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_role("link", name="1 · Text to numbers").click()
+    expect(page.get_by_role("heading", name="Text to numbers")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    corpus = page.locator('[data-testid="stSidebar"] textarea')
+    corpus.fill(NEW_CORPUS)
+    corpus.press("Control+Enter")
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r".*corpus=.*great.*"), timeout=TIMEOUT_MS)
+    one_hot = chart(page, "One-hot matrix")[0]
+    assert one_hot["x"] == ["movie (0)", "was (1)", "good (2)", "bad (3)", "not (4)", "the (5)", "plot (6)",
+                            "great (7)"]
+    assert one_hot["y"] == ["t=1 · movie", "t=2 · was", "t=3 · good"]
+    batch = chart(page, "Padded batch")
+    assert len(batch) == 4  # four sentences side by side
+    no_exception(page, "encoding")
+    shoot(page, screenshot_dir / "encoding.png", '[data-testid="stHeading"]:has-text("2 · Vocabulary")')
+
+    # --- forward: step with the keyboard, play to the end
+    nav.get_by_role("link", name="2 · Forward through time").click()
+    expect(page.get_by_role("heading", name="Forward through time")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expected = build_model({"corpus": NEW_CORPUS})
+    np.testing.assert_allclose(hidden_states(page), expected.trace.h, atol=1e-12)
+    slider = page.get_by_role("slider", name="Time step t")
+    expect(slider).to_have_value("1")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(slider).to_have_value("2")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Step t = 2: the word “was” (id 1)")).to_be_visible()
+    unrolled = chart(page, "SimpleRNN (tanh) unrolled over T=3 steps — step 2 of 3")
+    h2 = next(d for d in unrolled if d["name"] == "h_2")
+    np.testing.assert_allclose(np.array(h2["z"], dtype=float)[:, 0], expected.trace.h[1], atol=1e-12)
+    no_exception(page, "forward, step 2")
+    shoot(page, screenshot_dir / "forward.png", CONTROLS)
+
+    page.get_by_role("button", name="Play").click()
+    expect(slider).to_have_value("3", timeout=TIMEOUT_MS)  # one word per tick
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=TIMEOUT_MS)  # stopped at T
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r".*step=3.*"), timeout=TIMEOUT_MS)
+    chart(page, "SimpleRNN (tanh) unrolled over T=3 steps — step 3 of 3")
+
+    # --- switch the cell
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("LSTM", exact=True).click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r".*cell=LSTM.*"), timeout=TIMEOUT_MS)
+    unrolled = chart(page, "LSTM unrolled over T=3 steps — step 3 of 3")
+    lstm = build_model({"corpus": NEW_CORPUS, "cell": "LSTM"})
+    c3 = next(d for d in unrolled if d["name"] == "c_3")
+    np.testing.assert_allclose(np.array(c3["z"], dtype=float)[:, 0], lstm.trace.c[2], atol=1e-12)
+    before = hidden_states(page)
+    np.testing.assert_allclose(before, lstm.trace.h, atol=1e-12)
+    no_exception(page, "forward, LSTM")
+    shoot(page, screenshot_dir / "forward_lstm.png", CONTROLS)
+
+    # --- the copied address reproduces the view in a fresh tab
+    url = page.url
+    fresh = page.context.new_page()
+    watch_console(fresh, errors)
+    fresh.set_viewport_size({"width": 1280, "height": 800})
+    fresh.goto(url)
+    expect(fresh.get_by_role("heading", name="Forward through time")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(fresh)
+    expect(fresh.get_by_role("slider", name="Time step t")).to_have_value("3")
+    np.testing.assert_array_equal(hidden_states(fresh), before)
+    chart(fresh, "LSTM unrolled over T=3 steps — step 3 of 3")
+    expect(fresh.locator('[data-testid="stSidebar"] textarea')).to_have_value(NEW_CORPUS)
+    no_exception(fresh, "reloaded link")
+    fresh.close()
+
+    assert errors == [], errors
