@@ -187,8 +187,7 @@ html { font-size: 21px; }
 [data-testid="stCaptionContainer"] { color: #1a1a1a !important; opacity: 1; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"],
-[data-testid="stSidebar"] [data-testid="stTooltipIcon"],
-[data-testid="stTooltipIcon"],
+[data-testid="stWidgetLabel"] [data-testid="stTooltipIcon"],
 [class*="st-key-downloads"] { display: none; }
 </style>
 """
