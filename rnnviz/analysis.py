@@ -353,16 +353,24 @@ class Clipped:
     clipped: bool
 
 
+def _global_norm(arrays) -> float:
+    """sqrt(Σ g²) over several arrays without overflow: scaled by the largest |g| first."""
+    arrays = [np.asarray(g, dtype=np.float64) for g in arrays]
+    big = max((float(np.max(np.abs(g))) for g in arrays if g.size), default=0.0)
+    if big == 0.0 or not np.isfinite(big):
+        return big
+    return big * float(np.sqrt(sum(float(np.sum(np.square(g / big))) for g in arrays)))
+
+
 def clip_by_global_norm(grads, max_norm: float) -> Clipped:
     """Scale all gradients together so their global norm is at most max_norm (Keras' clipnorm on the set)."""
     if not (isinstance(max_norm, (int, float, np.floating)) and max_norm > 0 and np.isfinite(max_norm)):
         raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
     params = grads.params if hasattr(grads, "params") and not isinstance(grads, Mapping) else grads
-    with np.errstate(over="ignore", invalid="ignore"):
-        pre = float(np.sqrt(sum(float(np.sum(np.square(g))) for g in params.values())))
-        factor = 1.0 if pre <= max_norm else max_norm / pre
-        out = {k: np.asarray(g) * factor for k, g in params.items()}
-        post = float(np.sqrt(sum(float(np.sum(np.square(g))) for g in out.values())))
+    pre = _global_norm(params.values())
+    factor = 1.0 if pre <= max_norm else max_norm / pre
+    out = {k: np.asarray(g, dtype=np.float64) * factor for k, g in params.items()}
+    post = _global_norm(out.values())
     return Clipped(grads=out, pre_norm=pre, post_norm=post, max_norm=float(max_norm), clipped=factor < 1.0)
 
 

@@ -133,3 +133,5 @@ def test_clip_by_global_norm():
     assert rv.clip_by_global_norm(g, 1e-3).pre_norm == pytest.approx(g.global_norm())
     with pytest.raises(ValueError, match="max_norm"):
         rv.clip_by_global_norm(grads, 0)
+    huge = rv.clip_by_global_norm({"w": np.array([3e200, 4e200])}, 1.0)  # Σ g² alone would overflow
+    assert huge.pre_norm == pytest.approx(5e200) and huge.post_norm == pytest.approx(1.0)
