@@ -312,16 +312,27 @@ MAX_PICK_ROWS = 12  # the row-pick matrix is written out up to this many words�
 MAX_PICK_COLS = 8  # …and this many columns
 
 
+MAX_PICK_VECTOR = 6  # x_t written out as a row of 0s and 1s up to this many words
+
+
+def _latin(word: str) -> bool:
+    return all(ord(ch) < 0x250 for ch in word)
+
+
 def row_pick_latex(x_t: Sequence[float], W: np.ndarray, token_id: int, words: Sequence[str], name: str,
                    digits: int = DIGITS) -> str:
     """x_t · W = W[id, :] written out: the one-hot row, W with its rows named by word and row `id`
     coloured and bold, and the picked row. `name` is the LaTeX name of W (e.g. W_{xh})."""
     V, H = W.shape
-    x = r"\begin{bmatrix}" + " & ".join(str(round(float(v))) for v in x_t) + r"\end{bmatrix}"
+    if V <= MAX_PICK_VECTOR:
+        x = r"\begin{bmatrix}" + " & ".join(str(round(float(v))) for v in x_t) + r"\end{bmatrix}"
+    else:  # a long one-hot row would push the result off the screen
+        x = rf"\operatorname{{one\text{{-}}hot}}({token_id})"
     rows, labels = [], []
     for j in range(V):
         cells = [fmt(v, digits) for v in W[j]]
-        word = latex_text(shorten(words[j], 14))
+        # KaTeX's fonts cover Latin letters; other scripts (Hebrew, Arabic, CJK…) are named by their id
+        word = latex_text(shorten(words[j], 14)) if _latin(words[j]) else rf"\text{{id {j}}}"
         if j == token_id:
             cells = [rf"\textcolor{{{PICK_COLOUR}}}{{\mathbf{{{c}}}}}" for c in cells]
             word = rf"\textcolor{{{PICK_COLOUR}}}{{\mathbf{{{word}}}\;\rightarrow}}"

@@ -263,3 +263,15 @@ def test_param_summary_like_keras(kind: str, count: int) -> None:
     assert list(df["Param #"]) == [count, 4]
     assert df.iloc[0, 1] == "(None, 3)"
     assert ff.total_params(view.cell, view.head) == count + 4
+
+
+def test_row_pick_latex_writes_the_picked_row() -> None:
+    view = build_model({})
+    latex = eq.row_pick_latex(view.x[1], view.cell.W_xh, 1, view.corpus.vocab.tokens, "W_{xh}")
+    assert r"\begin{bmatrix}0 & 1 & 0 & 0 & 0\end{bmatrix}" in latex  # x_2 = one-hot("was")
+    assert latex.endswith(r"= W_{xh}[1,:] = " + eq.latex_row(view.cell.W_xh[1]))
+    assert latex.count(eq.PICK_COLOUR) == 3 + 1  # the row's three numbers and its word
+    assert r"\text{movie}" in latex
+    wide = build_model({"corpus": "הסרט היה טוב a b c d e f g"})
+    latex = eq.row_pick_latex(wide.x[1], wide.cell.W_xh, 1, wide.corpus.vocab.tokens, "W_{xh}")
+    assert r"one\text{-}hot}(1)" in latex and r"\text{id 0}" in latex and "הסרט" not in latex
