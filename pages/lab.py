@@ -8,13 +8,17 @@ BADGE_COLOURS = {"vanishing": "blue", "stable": "green", "exploding": "red", "cu
 SOURCE_LABELS = {"sentence": "the sentence", "generated": "generated"}
 
 
-@st.cache_resource(max_entries=24, show_spinner="Sweeping w_h from 0 to 3 …")
+# A LabSpec is hashed by its compared fields (the upload by its digest, not its arrays).
+SPEC_HASH = {lab.LabSpec: hash}
+
+
+@st.cache_resource(max_entries=24, show_spinner="Sweeping w_h from 0 to 3 …", hash_funcs=SPEC_HASH)
 def grid_sweep(spec: lab.LabSpec):
     """The whole (w_h grid × steps back) sweep: depends on everything but the current w_h."""
     return lab.sweep(spec, lab.WH_GRID)
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
+@st.cache_resource(max_entries=24, show_spinner=False, hash_funcs=SPEC_HASH)
 def phase_traces(spec: lab.LabSpec, present: bool):
     return fig_lab.phase_traces(grid_sweep(spec), present)
 
@@ -25,10 +29,14 @@ def controls() -> None:
         session.widget(st.slider, "wh", "w_h — the scale of W_hh (its spectral radius)", min_value=0.0,
                        max_value=lab.WH_MAX, step=0.01, format="%.2f")
     with c[1]:
-        session.widget(st.radio, "lab_cell", "Cell", options=list(state.CELLS))
+        custom = session.custom_weights()
+        if custom is None:
+            session.widget(st.radio, "lab_cell", "Cell", options=list(state.CELLS))
+        else:
+            st.markdown(f"**Cell**  \n{custom.kind}, H = {custom.cell.hidden_size} (your weights)")
     with c[2]:
         session.widget(st.radio, "lab_act", "Activation", options=list(state.ACTIVATIONS),
-                       disabled=session.get("lab_cell") != "SimpleRNN")
+                       disabled=custom is not None or session.get("lab_cell") != "SimpleRNN")
     with c[3]:
         session.widget(st.radio, "lab_len", "Input", options=list(state.LAB_LENGTHS),
                        format_func=SOURCE_LABELS.get)
@@ -46,7 +54,7 @@ def gradient_lab(view) -> None:
     controls()
     settings = session.settings()
     present = session.present()
-    spec = lab.lab_spec(settings, view.V, view.ids, view.label)
+    spec = lab.lab_spec(settings, view.V, view.ids, view.label, session.custom_weights())
     clip = float(settings["clip"])
     lp = lab.lab_point(spec, float(settings["wh"]), clip)  # exact, at the slider's w_h (K = 1)
     tokens = lab.lab_tokens(spec, view.corpus.vocab.tokens)
@@ -94,8 +102,9 @@ st.latex(r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t
 
 view = session.model_or_stop()
 if session.custom_weights() is not None:
-    st.caption("The lab uses freshly seeded cells of the sidebar's hidden size and seed (W_hh is set to "
-               "w_h·Q anyway), not your uploaded weights.")
+    st.caption("The lab runs on your uploaded cell: its own W_hh is rescaled so that each gate block has "
+               "spectral radius w_h (w_h = its current radius reproduces your weights). The other two "
+               "cells in the side-by-side comparison are seeded ones with W_hh = w_h·Q.")
 gradient_lab(view)
 st.caption("**Generated input**: T words drawn at random (seeded by the sidebar's seed) from the corpus "
            "vocabulary; with ReLU only from the words that switch on the most units, so the input itself "

@@ -8,7 +8,7 @@ Every number comes from the core (rnnviz); this module only chooses inputs and p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -248,10 +248,22 @@ class LabSpec:
     source: str  # "sentence" | "generated"
     ids: tuple[int, ...]
     y: float  # the label of the many-to-one loss: the sentence's, else 0 (a generated sequence has none)
+    custom: Any = field(default=None, compare=False)  # uploaded weights (weights_io.CustomWeights) or None
+    custom_digest: str = ""  # identifies the upload in equality and hashing
 
     @property
     def T(self) -> int:
         return len(self.ids)
+
+    def mode(self, kind: str) -> str:
+        """Uploaded weights keep their own W_hh, rescaled to spectral radius w_h; seeded cells use w_h·Q."""
+        if self.custom is None or kind != self.cell:
+            return SWEEP_MODE
+        try:
+            rv.recurrent_direction(self.custom.cell, "rescale")
+        except ValueError:  # a W_hh block of spectral radius 0 cannot be rescaled: use w_h·Q instead
+            return SWEEP_MODE
+        return "rescale"
 
 
 def generated_ids(V: int, T: int, seed: int, drive: np.ndarray | None = None) -> tuple[int, ...]:
@@ -271,19 +283,26 @@ def generated_ids(V: int, T: int, seed: int, drive: np.ndarray | None = None) ->
 
 
 def lab_spec(settings: Mapping[str, Any], V: int, sentence_ids: Sequence[int],
-             label: float | None) -> LabSpec:
-    """The lab's input: the sidebar's sentence, or a generated sequence of settings["lab_T"] words."""
+             label: float | None, custom: Any = None) -> LabSpec:
+    """The lab's input: the sidebar's sentence, or a generated sequence of settings["lab_T"] words.
+
+    With uploaded weights (`custom`, a weights_io.CustomWeights) the lab cell is the uploaded one.
+    """
     kind, act, H, seed = settings["lab_cell"], settings["lab_act"], settings["hidden"], settings["seed"]
+    if custom is not None:
+        kind, H = custom.cell.kind, custom.cell.hidden_size
+        act = getattr(custom.cell, "activation", act)
     if settings["lab_len"] == "sentence":
         ids, y = tuple(int(i) for i in sentence_ids), 0.0 if label is None else float(label)
     else:
         drive = None
         if kind == "SimpleRNN" and act == "relu":
-            cell = make_cell(kind, V, H, act, seed)
+            cell = custom.cell if custom is not None else make_cell(kind, V, H, act, seed)
             drive = cell.W_xh + cell.b_h
         ids, y = generated_ids(V, int(settings["lab_T"]), seed, drive), 0.0
     return LabSpec(cell=kind, activation=act, V=V, H=H, seed=seed, h0=settings["h0"],
-                   source=settings["lab_len"], ids=ids, y=y)
+                   source=settings["lab_len"], ids=ids, y=y, custom=custom,
+                   custom_digest="" if custom is None else custom.digest)
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,18 +318,22 @@ class LabModel:
 def lab_model(spec: LabSpec, kind: str | None = None) -> LabModel:
     """The cell (of `kind`, default spec.cell), head, one-hot input and initial state of the lab."""
     kind = kind or spec.cell
-    cell = make_cell(kind, spec.V, spec.H, spec.activation, spec.seed)
+    head = rv.SigmoidHead.init(spec.H, spec.seed)
+    if spec.custom is not None and kind == spec.cell:
+        cell = spec.custom.cell
+        head = spec.custom.head or head
+    else:
+        cell = make_cell(kind, spec.V, spec.H, spec.activation, spec.seed)
     h0 = initial_state(spec.h0, spec.H, spec.seed)
     c0 = initial_state(spec.h0, spec.H, spec.seed + 1) if kind == "LSTM" else None
-    Q = rv.recurrent_direction(cell, SWEEP_MODE, spec.seed)
-    return LabModel(cell=cell, head=rv.SigmoidHead.init(spec.H, spec.seed),
-                    x=rv.one_hot_ids(spec.ids, spec.V), h0=h0, c0=c0, Q=Q)
+    Q = rv.recurrent_direction(cell, spec.mode(kind), spec.seed)
+    return LabModel(cell=cell, head=head, x=rv.one_hot_ids(spec.ids, spec.V), h0=h0, c0=c0, Q=Q)
 
 
 def sweep(spec: LabSpec, w_h, kind: str | None = None) -> rv.WhSweep:
     """rv.wh_sweep of the lab model over w_h (a number or a grid) with the head's many-to-one loss."""
     m = lab_model(spec, kind)
-    return rv.wh_sweep(m.cell, m.x, w_h, mode=SWEEP_MODE, seed=spec.seed, h0=m.h0, c0=m.c0,
+    return rv.wh_sweep(m.cell, m.x, w_h, mode=spec.mode(kind or spec.cell), seed=spec.seed, h0=m.h0, c0=m.c0,
                        w_o=m.head.w_o, b_o=m.head.b_o, y=spec.y)
 
 
