@@ -82,7 +82,7 @@ def main() -> int:
     rows.append(("forward, step slider (defaults)", time_reruns(at, "w_step", moves([2, 3, 1], n))))
     at = app("pages/forward.py", corpus=LONG, cell="LSTM", hidden=16)
     rows.append(("forward, step slider (LSTM, H=16, T=12)",
-                 time_reruns(at, "w_step", moves(list(range(2, 13)) + [1], n))))
+                 time_reruns(at, "w_step", moves([*range(2, 13), 1], n))))
     at = app("pages/encoding.py")
     rows.append(("encoding, embedding-size slider", time_reruns(at, "w_emb_dim", moves([16, 1], n))))
 
@@ -90,7 +90,8 @@ def main() -> int:
     print(f"{n} slider moves per scenario, one AppTest rerun each (ms)")
     print(f"{'scenario':44s} {'p50':>8s} {'p95':>8s} {'p50 / baseline':>15s}")
     for name, xs in rows:
-        print(f"{name:44s} {statistics.median(xs):8.1f} {pct(xs, 0.95):8.1f} {statistics.median(xs) / b50:15.1f}")
+        p50 = statistics.median(xs)
+        print(f"{name:44s} {p50:8.1f} {pct(xs, 0.95):8.1f} {p50 / b50:15.1f}")
     fwd = rows[1][1]
     ok = statistics.median(fwd) <= 100 and pct(fwd, 0.95) <= 250
     print(f"target (forward at defaults: p50 ≤ 100 ms, p95 ≤ 250 ms): {'met' if ok else 'NOT met'}")
