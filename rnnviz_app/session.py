@@ -186,6 +186,7 @@ html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.5; }
 [data-testid="stCaptionContainer"] { color: #1a1a1a !important; opacity: 1; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
+section[data-testid="stSidebar"] { width: 370px !important; min-width: 370px !important; }
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"],
 [data-testid="stWidgetLabel"] [data-testid="stTooltipIcon"],
 [class*="st-key-downloads"] { display: none; }
