@@ -169,3 +169,20 @@ def screenshot_dir() -> Path:
     path = REPO_ROOT / "docs" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def run_pages_through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest (Streamlit 1.67) resets PagesManager.uses_pages_directory before every run; with a pages/
+    folder next to app.py it then takes the legacy route and runs a switched-to page file ALONE: no
+    session.init(), no sidebar, no URL sync. The browser always runs app.py (st.navigation), so make
+    AppTest do the same. (Only this test process is patched; live servers are separate processes.)"""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

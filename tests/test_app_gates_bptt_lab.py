@@ -3,12 +3,12 @@ the core's numbers, take a gradient-descent step that lowers the loss, and pass 
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from apptools import decode, open_page, rerun, set_widget
 from streamlit.testing.v1 import AppTest
 
 import rnnviz as rv
@@ -18,58 +18,6 @@ from rnnviz_app.model import build_model
 REPO = Path(__file__).resolve().parent.parent
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 PAGES = ("pages/gates.py", "pages/bptt.py", "pages/lab.py")
-
-
-@pytest.fixture(autouse=True)
-def run_pages_through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest runs a switched-to page alone (legacy pages/ mode); make it go through app.py like the
-    browser does, so the sidebar, URL parameters and session state are the app's."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def set_widget(at: AppTest, key: str, value) -> AppTest:
-    for kind in ("slider", "radio", "selectbox", "text_area", "number_input", "toggle"):
-        try:
-            widget = getattr(at, kind)(key=key)
-        except KeyError:
-            continue
-        widget.set_value(value)
-        return rerun(at)
-    raise AssertionError(f"no widget with key {key!r}")
-
-
-def decode(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        shape = v.get("shape")
-        if isinstance(shape, str):
-            shape = [int(n) for n in shape.split(",")]
-        return a.reshape(shape) if shape else a
-    return np.array([np.nan if e is None else e for e in v], dtype=float)
 
 
 def charts(at: AppTest) -> list[dict]:

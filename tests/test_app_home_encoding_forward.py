@@ -3,13 +3,13 @@ core's numbers, and answer bad input with a message (never a traceback), keeping
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from apptools import decode, open_page, rerun, set_widget
 from streamlit.testing.v1 import AppTest
 
 from rnnviz_app import equations as eq
@@ -18,43 +18,6 @@ from rnnviz_app.model import build_model
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = ("pages/home.py", "pages/encoding.py", "pages/forward.py")
-
-
-def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=30)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def set_widget(at: AppTest, key: str, value) -> AppTest:
-    for kind in ("slider", "radio", "selectbox", "text_area", "number_input", "toggle"):
-        try:
-            widget = getattr(at, kind)(key=key)
-        except KeyError:
-            continue
-        widget.set_value(value)
-        return rerun(at)
-    raise AssertionError(f"no widget with key {key!r}")
-
-
-def decode(v):
-    if isinstance(v, dict) and "bdata" in v:
-        arr = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        shape = v.get("shape")
-        if isinstance(shape, str):  # Plotly writes "3, 5"
-            shape = [int(n) for n in shape.split(",")]
-        return arr.reshape(shape) if shape else arr
-    return np.asarray(v, dtype=float)
 
 
 def chart(at: AppTest, key: str) -> dict:

@@ -18,23 +18,6 @@ PAGES = ["home", "encoding", "forward", "gates", "bptt", "lab", "weights"]
 WORDS = ["movie", "was", "good", "bad", "not"]
 
 
-@pytest.fixture(autouse=True)
-def run_pages_through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest (Streamlit 1.67) resets PagesManager.uses_pages_directory before every run; with a pages/
-    folder next to app.py it then takes the legacy route and runs a switched-to page file ALONE: no
-    session.init(), no sidebar, no URL sync. The browser always runs app.py (st.navigation), so make
-    AppTest do the same."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 def npz(**arrays) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
