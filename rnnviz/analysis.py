@@ -292,6 +292,20 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
+def numeric_gradient(f: Callable[[np.ndarray], float], arr, eps: float = 1e-6) -> np.ndarray:
+    """Central differences (f(a + ε e_i) − f(a − ε e_i)) / 2ε for every entry i of arr, in float64."""
+    arr = np.array(arr, dtype=np.float64)
+    num = np.empty_like(arr)
+    for idx in np.ndindex(arr.shape):
+        vals = []
+        for sign in (1.0, -1.0):
+            bumped = arr.copy()
+            bumped[idx] += sign * eps
+            vals.append(f(bumped))
+        num[idx] = (vals[0] - vals[1]) / (2 * eps)
+    return num
+
+
 def gradcheck(cell: _Cell, x, h0=None, c0=None, dh=None, *, eps: float = 1e-6, seed: int = 0,
               loss: Callable[[Trace], tuple[float, np.ndarray]] | None = None) -> GradCheck:
     """Compare cell.backward with central differences (L(θ+ε) − L(θ−ε)) / 2ε in float64.
@@ -322,20 +336,15 @@ def gradcheck(cell: _Cell, x, h0=None, c0=None, dh=None, *, eps: float = 1e-6, s
     numeric = {}
     for name in analytic:
         base = {"x": x, "h0": h0, "c0": c0}.get(name)
-        arr = np.array(cell.params[name] if base is None else base, dtype=np.float64)
-        num = np.empty_like(arr)
-        for idx in np.ndindex(arr.shape):
-            vals = []
-            for sign in (1.0, -1.0):
-                bumped = arr.copy()
-                bumped[idx] += sign * eps
-                if name in cell.params:
-                    vals.append(L(cell.replace(**{name: bumped}), x, h0, c0))
-                else:
-                    args = {"x": x, "h0": h0, "c0": c0, name: bumped}
-                    vals.append(L(cell, args["x"], args["h0"], args["c0"]))
-            num[idx] = (vals[0] - vals[1]) / (2 * eps)
-        numeric[name] = num
+        arr = cell.params[name] if base is None else base
+        if name in cell.params:
+            numeric[name] = numeric_gradient(lambda a, n=name: L(cell.replace(**{n: a}), x, h0, c0), arr, eps)
+        else:
+            def bumped_input(a, n=name):
+                args = {"x": x, "h0": h0, "c0": c0, n: a}
+                return L(cell, args["x"], args["h0"], args["c0"])
+
+            numeric[name] = numeric_gradient(bumped_input, arr, eps)
     return GradCheck(analytic=analytic, numeric=numeric,
                      rel_error={k: relative_error(analytic[k], numeric[k]) for k in analytic},
                      max_abs_error={k: float(np.max(np.abs(analytic[k] - numeric[k]))) for k in analytic},
@@ -384,6 +393,7 @@ __all__ = [
     "clip_by_global_norm",
     "gradcheck",
     "jacobian_norms",
+    "numeric_gradient",
     "recurrent_direction",
     "regime",
     "relative_error",

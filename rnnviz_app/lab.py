@@ -178,15 +178,7 @@ def head_gradcheck(head: rv.SigmoidHead, h_T, y: float, eps: float = 1e-6) -> di
     analytic = head.backward(h_T, y).grads
     out = {}
     for name, value in head.params.items():
-        arr = np.array(value, dtype=np.float64)
-        num = np.empty_like(arr)
-        for idx in np.ndindex(arr.shape):
-            vals = []
-            for sign in (1.0, -1.0):
-                bumped = arr.copy()
-                bumped[idx] += sign * eps
-                vals.append(head.replace(**{name: bumped}).backward(h_T, y).loss)
-            num[idx] = (vals[0] - vals[1]) / (2 * eps)
+        num = rv.numeric_gradient(lambda a, n=name: head.replace(**{n: a}).backward(h_T, y).loss, value, eps)
         a = np.asarray(analytic[name])
         out[name] = (rv.relative_error(a, num), float(np.max(np.abs(a - num))))
     return out

@@ -135,3 +135,8 @@ def test_clip_by_global_norm():
         rv.clip_by_global_norm(grads, 0)
     huge = rv.clip_by_global_norm({"w": np.array([3e200, 4e200])}, 1.0)  # Σ g² alone would overflow
     assert huge.pre_norm == pytest.approx(5e200) and huge.post_norm == pytest.approx(1.0)
+
+
+def test_numeric_gradient_of_a_known_function():
+    a = np.array([[1.0, -2.0], [0.5, 3.0]])
+    np.testing.assert_allclose(rv.numeric_gradient(lambda v: float(np.sum(v**3)), a), 3 * a**2, rtol=1e-8)
