@@ -18,35 +18,26 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import plotly.io as pio
-from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from apptiming import baseline, open_app, print_table, time_slider  # noqa: E402
+
 from rnnviz_app import fig_lab, lab, state  # noqa: E402
 from rnnviz_app.model import build_model  # noqa: E402
 
-TRIVIAL = """
-import streamlit as st
-v = st.slider("x", 0.0, 3.0, 1.0, 0.01, key="x")
-st.write(v)
-"""
 SCENARIOS = (
     ("defaults (SimpleRNN tanh, H=3, T=100)", {}),
     ("ReLU, T=200", {"lab_act": "relu", "lab_T": 200}),
     ("LSTM, H=16, T=200 (largest)", {"lab_cell": "LSTM", "hidden": 16, "lab_T": 200}),
 )
 
-
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
 def w_moves(n: int) -> list[float]:
@@ -75,21 +66,9 @@ def fragment_times(over: dict, ws: list[float]) -> list[float]:
 
 
 def apptest_times(over: dict, ws: list[float]) -> list[float]:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    for k, v in over.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page("pages/lab.py").run()
+    at = open_app("pages/lab.py", timeout=120, **over)
     at.slider(key="w_wh").set_value(0.5).run()  # warm: the grid sweep is computed and cached here
-    out = []
-    for w in ws:
-        at.slider(key="w_wh").set_value(w)
-        t0 = time.perf_counter()
-        at.run()
-        out.append((time.perf_counter() - t0) * 1000)
-        if at.exception:
-            raise SystemExit(f"the app raised: {[e.value for e in at.exception]}")
-    return out
+    return time_slider(at, "w_wh", ws)
 
 
 def main() -> int:
@@ -98,29 +77,13 @@ def main() -> int:
     n = parser.parse_args().moves
     ws = w_moves(n)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "trivial.py"
-        script.write_text(TRIVIAL)
-        base = AppTest.from_file(str(script), default_timeout=60)
-        base.run()
-        baseline = []
-        for w in ws:
-            base.slider(key="x").set_value(w)
-            t0 = time.perf_counter()
-            base.run()
-            baseline.append((time.perf_counter() - t0) * 1000)
-
-    rows = [("baseline: trivial script, AppTest rerun", baseline)]
+    rows = [("baseline: trivial script, AppTest rerun", baseline("0.0, 3.0, 1.0, 0.01", ws))]
     for name, over in SCENARIOS:
         rows.append((f"{name}: fragment", fragment_times(over, ws)))
         rows.append((f"{name}: AppTest rerun", apptest_times(over, ws)))
 
-    b50 = statistics.median(baseline)
     print(f"{n} w_h moves per scenario (ms)")
-    print(f"{'scenario':58s} {'p50':>8s} {'p95':>8s} {'p50 / baseline':>15s}")
-    for name, xs in rows:
-        p50 = statistics.median(xs)
-        print(f"{name:58s} {p50:8.1f} {pct(xs, 0.95):8.1f} {p50 / b50:15.1f}")
+    print_table(rows)
     frag = rows[1][1]
     print(f"target (fragment at the lab's defaults: p50 ≤ 100 ms): "
           f"{'met' if statistics.median(frag) <= 100 else 'NOT met'}")
