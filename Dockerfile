@@ -4,10 +4,15 @@
 # Pinned by exact tag: Python 3.11 (Streamlit 1.67 needs >= 3.11) on Debian bookworm, slim variant.
 FROM python:3.11.14-slim-bookworm
 
+# Served on 0.0.0.0, a headless Streamlit looks up its external IP over the internet at start unless the
+# browser address is named (localhost): no request leaves the container. Users get a short error message,
+# never a traceback (that goes to the container log).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
+    STREAMLIT_BROWSER_SERVER_ADDRESS=localhost \
+    STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none \
     HOME=/home/rnnviz
 
 WORKDIR /app

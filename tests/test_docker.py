@@ -177,6 +177,15 @@ def test_exposes_8501_with_an_exec_form_healthcheck_and_cmd() -> None:
                    "--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
+def test_env_stops_the_external_ip_probe_and_hides_tracebacks() -> None:
+    """Listening on 0.0.0.0 (the CMD) makes a headless server look up its external IP over the internet
+    unless browser.serverAddress is set; users of the image see no traceback."""
+    env = env_of(DF)
+    assert env.get("STREAMLIT_BROWSER_SERVER_ADDRESS") == "localhost"
+    assert env.get("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS") in ("none", "type")
+    assert env.get("STREAMLIT_SERVER_FILE_WATCHER_TYPE") == "none"
+
+
 def test_installs_requirements_txt_only_without_cache() -> None:
     runs = " ".join(i.args for i in DF.all("RUN"))
     assert "pip install --no-cache-dir -r requirements.txt" in runs
