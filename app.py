@@ -22,8 +22,8 @@ PAGES = [
 
 session.init()
 page = st.navigation(PAGES)
-session.sidebar()
+session.guard(session.sidebar, where="sidebar")
 session.presentation_css()
 session.show_link_notes()
-page.run()
+session.guard(page.run)
 session.sync_url()

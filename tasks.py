@@ -232,6 +232,9 @@ def cmd_run(args: list[str]) -> int:
     if port is None:
         port = PORT
         extra += ["--server.port", PORT]
+    if option_value(args, "--client.showErrorDetails") is None:
+        # Served to users: a failing page says so in plain words; the traceback goes to this terminal only.
+        extra += ["--client.showErrorDetails", "none"]
     cmd = [str(venv_python()), "-m", "streamlit", "run", "app.py", *extra, *args]
     log(f"starting rnnviz at http://{host}:{port}  (Ctrl+C to stop)")
     os.chdir(ROOT)

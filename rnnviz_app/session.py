@@ -8,8 +8,10 @@ up by Streamlit, but the canonical value survives, so switching pages never lose
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +24,7 @@ from .weights_io import CustomWeights
 NOTES_KEY = "_link_notes"
 CUSTOM_KEY = "custom_weights"  # st.session_state[CUSTOM_KEY]: the uploaded CustomWeights, if any
 UPLOAD_NONCE = "_upload_nonce"  # bumped on reset so the weights page's file uploader starts empty
+LOG = logging.getLogger("rnnviz")
 
 
 def init() -> None:
@@ -50,16 +53,64 @@ def set_value(key: str, value: Any) -> None:
     st.session_state["w_" + key] = value
 
 
-def _copy(key: str) -> None:
-    st.session_state[key] = st.session_state["w_" + key]
+def fit(value: Any, options: Sequence[Any] | None = None, lo: Any = None, hi: Any = None) -> Any | None:
+    """`value` as the widget can show it now: one of `options`, or a number of the right type clamped to
+    [lo, hi]; None when it cannot be (a stale label, a string where a number belongs)."""
+    if options is not None:
+        return value if any(value == o and type(value) is type(o) for o in options) else None
+    if lo is None and hi is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN != NaN
+        return None
+    if isinstance(lo, float) or isinstance(hi, float):
+        value = float(value)
+    elif float(value).is_integer():
+        value = int(value)
+    else:
+        return None
+    if lo is not None:
+        value = max(value, lo)
+    if hi is not None:
+        value = min(value, hi)
+    return value
+
+
+def _copy(key: str, options: Sequence[Any] | None, lo: Any, hi: Any) -> None:
+    """A widget changed: its value becomes the setting, unless it does not fit the widget's options (the
+    browser may send back the label of an option that no longer exists): then the setting stays as it was
+    and the next run re-seeds the widget from it."""
+    value = fit(st.session_state["w_" + key], options, lo, hi)
+    if value is not None:
+        st.session_state[key] = value
+
+
+def _fallback(value: Any, options: Sequence[Any] | None, lo: Any) -> Any:
+    """A setting that fits no option any more: the option at its position if it is a position (clamped to
+    the last), else the first option; for a number widget its lower bound."""
+    if not options:
+        return lo
+    pos = value - 1 if isinstance(value, int) and not isinstance(value, bool) else 0
+    return options[min(max(pos, 0), len(options) - 1)]
 
 
 def widget(fn: Callable, key: str, label: str | None = None, **kwargs) -> Any:
-    """Draw `fn` (st.slider, st.sidebar.radio, …) bound to the setting `key`; returns its value."""
+    """Draw `fn` (st.slider, st.sidebar.radio, …) bound to the setting `key`; returns its value.
+
+    A widget's options and bounds may depend on other settings (the sentence picker on the corpus, the step
+    slider on the sentence's length). The setting is fitted to them first (clamped, or the nearest valid
+    choice), so a value chosen under old options never reaches the page or the widget."""
     wkey = "w_" + key
-    if wkey not in st.session_state or st.session_state[wkey] != get(key):
-        st.session_state[wkey] = get(key)  # seed (or re-seed) the widget from the canonical value
-    fn(label or state.FIELD_BY_KEY[key].label, key=wkey, on_change=_copy, args=(key,), **kwargs)
+    options = None if kwargs.get("options") is None else list(kwargs["options"])
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    value = fit(get(key), options, lo, hi)
+    if value is None:
+        value = _fallback(get(key), options, lo)
+    if value != get(key) or type(value) is not type(get(key)):
+        st.session_state[key] = value
+    if wkey not in st.session_state or st.session_state[wkey] != value:
+        st.session_state[wkey] = value  # seed (or re-seed) the widget from the canonical value
+    fn(label or state.FIELD_BY_KEY[key].label, key=wkey, on_change=_copy, args=(key, options, lo, hi),
+       **kwargs)
     return get(key)
 
 
@@ -91,8 +142,6 @@ def sidebar() -> None:
         sentences = parse_corpus(get("corpus")).sentences or ("",)
         options = list(range(1, len(sentences) + 1))
         labels = {i + 1: f"{i + 1}. {s[:40]}" for i, s in enumerate(sentences)}
-    if get("sentence") not in options:
-        st.session_state["sentence"] = options[-1]
     widget(sb.selectbox, "sentence", options=options, format_func=lambda i: labels.get(i, str(i)))
     sb.markdown("### The network")
     custom = custom_weights()
@@ -110,6 +159,53 @@ def sidebar() -> None:
     sb.markdown("### Classroom")
     widget(sb.toggle, "present", "Presentation mode (large text for projectors)")
     share_link(sb)
+
+
+# --------------------------------------------------------------------------- error boundary
+
+
+FRIENDLY_ERROR = ("Something went wrong drawing this page — your text and settings are kept. "
+                  "**Reset view** puts every setting but the corpus back to its default; the other pages "
+                  "and the sidebar keep working.")
+
+
+def reset_view() -> None:
+    """Every setting back to its default except the corpus the user typed (a button callback)."""
+    for f in state.FIELDS:
+        if f.key != "corpus":
+            set_value(f.key, f.default)
+    reset_custom_weights()
+
+
+def details_shown() -> bool:
+    """Full error details only where the server is not deployed for users (tests, development):
+    `python3 tasks.py run` and the Docker image lower client.showErrorDetails."""
+    return st.get_option("client.showErrorDetails") in ("full", True)
+
+
+def guard(fn: Callable[..., Any], *args: Any, where: str = "page") -> Any:
+    """Run `fn(*args)` behind the error boundary: an unexpected exception is logged with its traceback on
+    the server, and the user sees a short message and a Reset button instead of a traceback. Streamlit's
+    own control flow (st.stop, st.rerun, switch_page) is not an Exception and passes through."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # the boundary: anything a page did not foresee
+        LOG.exception("rnnviz: the %s raised %s", where, type(exc).__name__)
+        st.error(FRIENDLY_ERROR, icon="🧯")
+        st.button("Reset view", key=f"reset_view_{where}", on_click=reset_view)
+        if details_shown():
+            st.exception(exc)
+        return None
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` behind the error boundary: for fragments, whose reruns do not pass through app.py."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        return guard(fn, *args, where=fn.__name__)
+
+    return run
 
 
 # --------------------------------------------------------------------------- uploaded weights

@@ -77,12 +77,19 @@ def _text(max_chars: int) -> Callable[[str], str]:
     return parse
 
 
+def _dump_text(v: str) -> str:
+    """An emptied box as one space: a URL drops empty parameters, which would bring the default text back."""
+    return v if v else " "
+
+
 def _dump_bool(v: bool) -> str:
     return "1" if v else "0"
 
 
 def _dump_float(v: float) -> str:
-    return f"{v:g}"
+    """The shortest text that reads back as the same float ("0.47", "1", "1e-05")."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     # shared sidebar
-    Field("corpus", "Corpus", DEFAULT_CORPUS, _text(4 * MAX_CORPUS_CHARS)),
+    Field("corpus", "Corpus", DEFAULT_CORPUS, _text(4 * MAX_CORPUS_CHARS), _dump_text),
     Field("sentence", "Sentence to inspect", 1, _int_in(1, MAX_SENTENCES)),
     Field("cell", "Cell", "SimpleRNN", _choice(CELLS)),
     Field("act", "SimpleRNN activation", "tanh", _choice(ACTIVATIONS)),
@@ -141,6 +148,21 @@ def from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             notes.append(f"Link parameter {key}={str(raw)[:40]!r} was ignored ({exc}); "
                          f"using the default {field.label.lower()}: {field.dump(field.default)}.")
     return values, notes
+
+
+def clean(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field's value, or its default where the value is missing or not one the field can hold (a
+    string where a number belongs, a number out of range): what reaches the model is always valid."""
+    out = dict(values)
+    for f in FIELDS:
+        v = values.get(f.key, f.default)
+        ok = type(v) is type(f.default) or (isinstance(f.default, float) and type(v) is int)
+        try:
+            ok = ok and f.parse(v if isinstance(v, str) else f.dump(v)) == v
+        except (TypeError, ValueError):
+            ok = False
+        out[f.key] = v if ok else f.default
+    return out
 
 
 def to_query(values: Mapping[str, Any]) -> dict[str, str]:
