@@ -11,7 +11,7 @@ import numpy as np
 
 import rnnviz as rv
 
-from .state import MAX_CORPUS_CHARS, MAX_SENTENCES, MAX_STEPS, defaults
+from .state import MAX_CORPUS_CHARS, MAX_SENTENCES, MAX_STEPS, clean, defaults
 
 if TYPE_CHECKING:
     from .weights_io import CustomWeights
@@ -170,7 +170,7 @@ def build_model(settings: Mapping[str, Any], custom: CustomWeights | None = None
     file has one) come from the upload; cell type, activation and hidden size follow it, and
     WeightsMismatch is raised when the corpus does not fit the uploaded layer.
     """
-    s = {**defaults(), **settings}
+    s = clean({**defaults(), **settings})
     corpus = parse_corpus(s["corpus"])
     if len(corpus) == 0:
         raise EmptyCorpus("The corpus has no words yet: type at least one sentence, one per line, "
