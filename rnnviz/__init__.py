@@ -52,6 +52,15 @@ from .analysis import (
     relative_error,
     wh_sweep,
 )
+from .recurrent import (
+    ManyToMany,
+    Recurrent,
+    RecurrentGrads,
+    RecurrentTrace,
+    connectivity,
+    many_to_many,
+)
+from .seq2seq import Decoded, Seq2Seq, Seq2SeqStep
 from .train import (
     OPTIMIZERS,
     History,
@@ -94,4 +103,16 @@ __all__ += [
     "sgd_step",
     "train",
     "wh_sweep",
+]
+
+__all__ += [
+    "Decoded",
+    "ManyToMany",
+    "Recurrent",
+    "RecurrentGrads",
+    "RecurrentTrace",
+    "Seq2Seq",
+    "Seq2SeqStep",
+    "connectivity",
+    "many_to_many",
 ]
