@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import rnnviz as rv
+from rnnviz import toy
 
 REF = np.load(Path(__file__).parent / "reference" / "reference_recurrent.npz")
 KIND = {"rnn_tanh": ("SimpleRNN", "tanh"), "rnn_relu": ("SimpleRNN", "relu"), "lstm": ("LSTM", "tanh"),
@@ -325,3 +326,63 @@ def test_seq2seq_bad_input():
         s2s.loss(np.eye(3), [1, 7])
     with pytest.raises(ValueError, match="max_len"):
         s2s.greedy(np.eye(3), max_len=0)
+
+
+# --------------------------------------------------------------------------- the trained tiny examples
+
+
+def test_adam_minimises_a_quadratic_and_shuffles_from_the_seed():
+    target = np.array([1.0, -2.0, 3.0])
+
+    def loss_and_grads(p, idx):
+        d = p["w"] - target
+        return float(d @ d), {"w": 2 * d}
+
+    p, losses = toy.adam({"w": np.zeros(3)}, loss_and_grads, n_examples=4, epochs=200, lr=0.1, batch_size=2)
+    np.testing.assert_allclose(p["w"], target, atol=1e-3)
+    assert losses[-1] < 1e-5 < losses[0]
+
+
+@pytest.fixture(scope="module")
+def taggers():
+    return {bi: toy.train_tagger("SimpleRNN", 8, bidirectional=bi, seed=0) for bi in (False, True)}
+
+
+def test_bidirectional_tagger_reads_the_words_after_a_word(taggers):
+    uni, bi = taggers[False], taggers[True]
+    verb, noun = ["watch", "movies", "with", "friends"], ["watch", "was", "new"]
+    # one direction: the first output has seen only "watch", so both sentences get the same first tag
+    np.testing.assert_array_equal(uni.predict(verb).probs[0], uni.predict(noun).probs[0])
+    assert bi.predict(verb).tags[0] == "verb" and bi.predict(noun).tags[0] == "noun"
+    assert bi.accuracy == 1.0 and uni.accuracy < 1.0  # the ambiguous first words cost the uni tagger
+    assert bi.losses[-1] < bi.losses[0]
+
+
+def test_tagger_reads_unknown_words_as_unk_and_tags_them_from_context(taggers):
+    pred = taggers[True].predict(["my", "name", "is", "priya"])
+    assert pred.known == (True, True, True, False)
+    assert pred.tags == ("other", "noun", "verb", "noun")
+    np.testing.assert_allclose(pred.probs.sum(axis=1), 1.0)
+    assert pred.trace.output.shape == (4, 16)
+
+
+def test_next_word_generator_follows_the_corpus():
+    sents = [t.split() for t, _ in toy.TAGGED_SENTENCES]
+    gen = toy.train_next_word(sents, "GRU", 12, epochs=60, seed=0)
+    out = gen.generate("my")
+    assert out.words == ("my", "name", "is", "riya") and out.finished  # "imran"/"riya": a tie it resolves
+    assert out.probs.shape == (4, len(gen.vocab))
+    assert gen.vocab.tokens[int(np.argmax(out.probs[-1]))] == toy.EOS
+    with pytest.raises(ValueError, match="not a word"):
+        gen.generate("zebra")
+
+
+def test_reverser_writes_its_input_backwards_through_the_context():
+    rev = toy.train_reverser(["movie", "was", "good"], "LSTM", hidden_size=16, max_len=3, n_train=150,
+                             epochs=10, lr=0.02, batch_size=5, seed=0)
+    out, dec = rev.reverse(["movie", "was", "good"])
+    assert out == ("good", "was", "movie")
+    assert rev.accuracy > 0.9
+    np.testing.assert_array_equal(dec.decoder_trace.h0, dec.context)
+    with pytest.raises(ValueError, match="knows only the words"):
+        rev.reverse(["movie", "is", "good"])
