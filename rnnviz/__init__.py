@@ -4,7 +4,22 @@ Text → vocabulary → ids → one-hot → SimpleRNN / LSTM / GRU forward trace
 analysis (the w_h experiment) and training. Imports nothing but NumPy, so notebooks and the app share it.
 """
 
-from .cells import ACTIVATIONS, GRU, LSTM, Grads, SimpleRNN, Trace, sigmoid
+from .cells import (
+    ACTIVATIONS,
+    CELL_CLASSES,
+    CELL_KINDS,
+    GRU,
+    LSTM,
+    Cell,
+    Grads,
+    SimpleRNN,
+    Trace,
+    cell_class,
+    cell_class_for_blocks,
+    global_norm,
+    make_cell,
+    sigmoid,
+)
 from .text import (
     PADDINGS,
     Vocabulary,
@@ -18,14 +33,21 @@ from .text import (
 
 __all__ = [
     "ACTIVATIONS",
+    "CELL_CLASSES",
+    "CELL_KINDS",
     "GRU",
     "LSTM",
     "PADDINGS",
+    "Cell",
     "Grads",
     "SimpleRNN",
     "Trace",
     "Vocabulary",
+    "cell_class",
+    "cell_class_for_blocks",
     "embedding_matrix",
+    "global_norm",
+    "make_cell",
     "one_hot",
     "one_hot_batch",
     "one_hot_ids",

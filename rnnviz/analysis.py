@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells import Trace, _Cell, orthogonal, sigmoid
+from .cells import Cell, Trace, global_norm, orthogonal, sigmoid
 
 LOG10_MAX = float(np.log10(np.finfo(np.float64).max))  # ≈ 308.25: beyond this a float64 overflows
 
@@ -76,7 +76,7 @@ def _chain(A_at, T: int, batch: tuple, S: int, H: int, g: np.ndarray | None):
     return log_jac, log_g, factors
 
 
-def jacobian_norms(cell: _Cell, trace: Trace) -> np.ndarray:
+def jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
     """(T,): entry t is the spectral norm of dh_T/dh_t (the last entry is 1); inf marks a float overflow."""
     log_jac, _ = chain_log10_norms(cell.step_jacobians(trace), cell.hidden_size)
     with np.errstate(over="ignore"):
@@ -97,7 +97,7 @@ def _at_step(arrs, t: int):
     return arrs[t : t + 1]
 
 
-def recurrent_direction(cell: _Cell, mode: str = "orthogonal", seed: int = 0) -> np.ndarray:
+def recurrent_direction(cell: Cell, mode: str = "orthogonal", seed: int = 0) -> np.ndarray:
     """Q with W_hh = w_h · Q: each gate block of Q has spectral radius 1.
 
     "orthogonal": a fixed orthogonal matrix per gate block from `seed` (hidden size 1: exactly 1, the
@@ -189,7 +189,7 @@ class WhSweep:
         return int(np.argmin(np.abs(self.w_h - w_h)))
 
 
-def wh_sweep(cell: _Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0=None, c0=None,
+def wh_sweep(cell: Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0=None, c0=None,
              w_o=None, b_o: float = 0.0, y: float = 1.0) -> WhSweep:
     """Set W_hh = w_h · Q for every w_h of the grid and measure the exact gradient flow on x (T, D).
 
@@ -217,7 +217,7 @@ def wh_sweep(cell: _Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0
         g_T = (yhat - y)[:, None] * w_o[None, :]  # dL/dh_T for binary cross-entropy
     fwd_bad = ~np.isfinite(arrs["h"]).all(axis=2).T  # (K, T)
     T = x.shape[0]
-    S = 2 * H if cell.kind == "LSTM" else H
+    S = cell.state_size
 
     def A_at(t: int) -> np.ndarray:  # (K, S, S): the step Jacobians of the whole grid at time t
         return base._jacobians(_at_step(arrs, t), scale)[0]
@@ -227,14 +227,14 @@ def wh_sweep(cell: _Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0
     with np.errstate(invalid="ignore"):
         log_factor = np.where(F_ok, _log10(_spectral_norm(np.where(F_ok[..., None, None], F, 0.0))), np.inf)
     steps_back = np.arange(T)[::-1]
-    log_bound = gamma = None
-    if cell.kind == "SimpleRNN":
-        gamma = 1.0  # max |tanh'| = max |relu'| = 1
+    log_bound = None
+    gamma = cell.act_grad_max  # γ = max |f'|: only a SimpleRNN has the simple bound (γ·|w_h|)^(T−t)
+    if gamma is not None:
         with np.errstate(invalid="ignore"):  # 0 · log10(0) at the last step: the bound there is 1
             log_bound = steps_back[None, :] * _log10(gamma * np.abs(w))[:, None]
         log_bound = np.where(steps_back[None, :] == 0, 0.0, log_bound)
     log_forget = None
-    if cell.kind == "LSTM":
+    if cell.has_cell_state:
         log_f = _log10(arrs["gates"]["f"]).transpose(1, 0, 2)  # (K, T, H)
         # ∏_{s=t+1}^{T} f_s: a reversed cumulative sum of logs, shifted so that the last entry is 1
         rev = np.cumsum(log_f[:, ::-1], axis=1)[:, ::-1]
@@ -246,7 +246,7 @@ def wh_sweep(cell: _Cell, x, w_h, *, mode: str = "orthogonal", seed: int = 0, h0
     last_bad = T - 1 - np.argmax(too_big[:, ::-1], axis=1)
     first_fwd = np.argmax(fwd_bad, axis=1)
     step = np.where(fwd_bad.any(axis=1), first_fwd, last_bad)
-    return WhSweep(cell=cell.kind, activation=getattr(cell, "activation", "tanh"), mode=mode, w_h=w,
+    return WhSweep(cell=cell.kind, activation=cell.activation, mode=mode, w_h=w,
                    log10_jac=log_jac, log10_loss_grad=log_g, log10_factor=log_factor, log10_bound=log_bound,
                    log10_forget=log_forget, gamma=gamma, yhat=np.where(np.isfinite(yhat), yhat, np.nan),
                    overflow=overflow, overflow_step=np.where(overflow, step, -1),
@@ -306,7 +306,7 @@ def numeric_gradient(f: Callable[[np.ndarray], float], arr, eps: float = 1e-6) -
     return num
 
 
-def gradcheck(cell: _Cell, x, h0=None, c0=None, dh=None, *, eps: float = 1e-6, seed: int = 0,
+def gradcheck(cell: Cell, x, h0=None, c0=None, dh=None, *, eps: float = 1e-6, seed: int = 0,
               loss: Callable[[Trace], tuple[float, np.ndarray]] | None = None) -> GradCheck:
     """Compare cell.backward with central differences (L(θ+ε) − L(θ−ε)) / 2ε in float64.
 
@@ -322,16 +322,16 @@ def gradcheck(cell: _Cell, x, h0=None, c0=None, dh=None, *, eps: float = 1e-6, s
         def loss(tr: Trace) -> tuple[float, np.ndarray]:
             return float(np.sum(dh_fixed * tr.h)), dh_fixed
 
-    def L(c: _Cell, xx, hh, cc) -> float:
+    def L(c: Cell, xx, hh, cc) -> float:
         return loss(c.forward(xx, hh, cc))[0]
 
     h0 = np.zeros(cell.hidden_size) if h0 is None else np.asarray(h0, dtype=np.float64)
-    if cell.kind == "LSTM" and c0 is None:
+    if cell.has_cell_state and c0 is None:
         c0 = np.zeros(cell.hidden_size)
     trace = cell.forward(x, h0, c0)
     grads = cell.backward(trace, loss(trace)[1])
     analytic = {**grads.params, "x": grads.dx, "h0": grads.dh0}
-    if cell.kind == "LSTM":
+    if cell.has_cell_state:
         analytic["c0"] = grads.dc0
     numeric = {}
     for name in analytic:
@@ -362,24 +362,15 @@ class Clipped:
     clipped: bool
 
 
-def _global_norm(arrays) -> float:
-    """sqrt(Σ g²) over several arrays without overflow: scaled by the largest |g| first."""
-    arrays = [np.asarray(g, dtype=np.float64) for g in arrays]
-    big = max((float(np.max(np.abs(g))) for g in arrays if g.size), default=0.0)
-    if big == 0.0 or not np.isfinite(big):
-        return big
-    return big * float(np.sqrt(sum(float(np.sum(np.square(g / big))) for g in arrays)))
-
-
 def clip_by_global_norm(grads, max_norm: float) -> Clipped:
     """Scale all gradients together so their global norm is at most max_norm (Keras' clipnorm on the set)."""
     if not (isinstance(max_norm, (int, float, np.floating)) and max_norm > 0 and np.isfinite(max_norm)):
         raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
     params = grads.params if hasattr(grads, "params") and not isinstance(grads, Mapping) else grads
-    pre = _global_norm(params.values())
+    pre = global_norm(params.values())
     factor = 1.0 if pre <= max_norm else max_norm / pre
     out = {k: np.asarray(g, dtype=np.float64) * factor for k, g in params.items()}
-    post = _global_norm(out.values())
+    post = global_norm(out.values())
     return Clipped(grads=out, pre_norm=pre, post_norm=post, max_norm=float(max_norm), clipped=factor < 1.0)
 
 

@@ -1,4 +1,5 @@
-"""SimpleRNN, LSTM and GRU cells in NumPy, float64, row-vector convention.
+"""SimpleRNN, LSTM and GRU cells in NumPy, float64, row-vector convention; their public base `Cell` and
+the registry CELL_CLASSES (kind → class), the one place that knows the kinds.
 
     SimpleRNN  h_t = f(x_t W_xh + h_{t-1} W_hh + b_h)                     W_xh (D, H), W_hh (H, H)
     LSTM       [i f g o] = [σ σ tanh σ](x_t W_xh + h_{t-1} W_hh + b_h)    W_xh (D, 4H), gates i, f, g, o
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -122,6 +124,28 @@ class Trace:
         return None if self.c is None else np.tanh(self.c)
 
 
+def global_norm(arrays) -> float:
+    """sqrt(Σ ‖g‖²) over several arrays (what clipping by global norm measures), without overflow: the
+    squares are taken of g / max|g|, so gradients of 1e200 still give a finite norm."""
+    arrays = [np.asarray(g, dtype=np.float64) for g in arrays]
+    big = max((float(np.max(np.abs(g))) for g in arrays if g.size), default=0.0)
+    if big == 0.0 or not np.isfinite(big):
+        return big
+    return big * float(np.sqrt(sum(float(np.sum(np.square(g / big))) for g in arrays)))
+
+
+def _grad(name: str, doc: str) -> property:
+    """A named gradient as a real attribute (grads.W_hh); AttributeError for a parameter the cell lacks."""
+
+    def get(self: Grads) -> np.ndarray:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise AttributeError(f"a {self.cell} has no parameter {name!r}") from None
+
+    return property(get, doc=doc)
+
+
 @dataclass(frozen=True, eq=False)
 class Grads:
     """Gradients of one BPTT pass.
@@ -142,11 +166,11 @@ class Grads:
     dc: np.ndarray | None = None
     dc0: np.ndarray | None = None
 
-    def __getattr__(self, name: str):
-        params = self.__dict__.get("params", {})
-        if name in params:
-            return params[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+    W_xh = _grad("W_xh", "dL/dW_xh (D, G·H).")
+    W_hh = _grad("W_hh", "dL/dW_hh (H, G·H).")
+    b_h = _grad("b_h", "dL/db_h (G·H,): the fused bias of a SimpleRNN or LSTM.")
+    b_xh = _grad("b_xh", "dL/db_xh (3H,): a GRU's input-side bias.")
+    b_hh = _grad("b_hh", "dL/db_hh (3H,): a GRU's recurrent-side bias.")
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.params[name]
@@ -161,7 +185,7 @@ class Grads:
 
     def global_norm(self) -> float:
         """sqrt(Σ ||dθ||²) over every parameter: what gradient clipping by global norm measures."""
-        return float(np.sqrt(sum(float(np.sum(g * g)) for g in self.params.values())))
+        return global_norm(self.params.values())
 
     def to_torch(self) -> dict[str, np.ndarray]:
         """The gradient of each PyTorch parameter, under PyTorch's names and shapes."""
@@ -171,17 +195,55 @@ class Grads:
 
 
 # --------------------------------------------------------------------------------------------------------
+# Gate blocks
+# --------------------------------------------------------------------------------------------------------
+
+
+def _blocks(a: np.ndarray, G: int) -> np.ndarray:
+    """The G gate blocks of a (…, G·H) array as views, gate first: (G, …, H). So `i, f, g, o = _blocks(a, 4)`
+    unpacks an LSTM's four blocks without copying, and writing into a block writes into `a`."""
+    split = a.reshape(*a.shape[:-1], G, a.shape[-1] // G)  # (…, G, H)
+    return np.moveaxis(split, -2, 0)
+
+
+def _reorder_blocks(a: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -> np.ndarray:
+    """The gate blocks of a (…, G·H) array restacked from the order `have` to the order `want`."""
+    if have == want:
+        return a
+    blocks = _blocks(a, len(have))
+    return np.concatenate([blocks[have.index(g)] for g in want], axis=-1)
+
+
+def _param(name: str, doc: str) -> property:
+    """A parameter as a real, read-only attribute (cell.W_hh)."""
+    return property(lambda self: self._params[name], doc=doc)
+
+
+# --------------------------------------------------------------------------------------------------------
 # The cells
 # --------------------------------------------------------------------------------------------------------
 
 
-class _Cell:
-    """Shared plumbing: parameters, input checks, PyTorch/Keras interop, the step Jacobians."""
+class Cell:
+    """The base of SimpleRNN, LSTM and GRU: parameters, input checks, PyTorch/Keras interop, step Jacobians.
+
+    What differs between the kinds is said by class attributes (kind, n_blocks, gate_names, bias_names,
+    has_cell_state, …) and by the methods a kind overrides (_forward, backward, _jacobians, the bias
+    conversions); the base never asks which kind it is. CELL_CLASSES maps each kind to its class.
+    """
 
     kind: str = ""
-    n_blocks: int = 1  # gate blocks stacked along the columns of W_xh / W_hh
-    gate_names: tuple[str, ...] = ()
-    param_names: tuple[str, ...] = ()
+    n_blocks: int = 1  # G: gate blocks stacked along the columns of W_xh / W_hh (PyTorch and Keras alike)
+    gate_names: tuple[str, ...] = ()  # rnnviz's (and PyTorch's) order of the G blocks
+    keras_gate_names: tuple[str, ...] = ()  # the same gates in the order Keras stacks them
+    bias_names: tuple[str, ...] = ("b_h",)  # one fused bias per block (Keras), or b_xh and b_hh (GRU)
+    activations: tuple[str, ...] = ("tanh",)  # what `activation` may be (a gated cell's is fixed)
+    activation: str = "tanh"  # the state's nonlinearity (Keras' `activation` argument)
+    has_cell_state: bool = False  # LSTM: a second state c_t beside h_t
+    act_grad_max: float | None = None  # γ = max |f'| for the bound (γ·‖W_hh‖)^(T−t) (SimpleRNN only)
+
+    W_xh = _param("W_xh", "Input weights (D, G·H): x_t W_xh is a row pick for one-hot x_t.")
+    W_hh = _param("W_hh", "Recurrent weights (H, G·H): h_{t-1} W_hh.")
 
     def __init__(self, input_size: int, hidden_size: int, seed: int = 0) -> None:
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
@@ -193,23 +255,42 @@ class _Cell:
         self._params: dict[str, np.ndarray] = {}
         self._set_params(self._init_params(np.random.default_rng(seed)))
 
+    # --- the kind as data ---------------------------------------------------------------------------
+
+    @classmethod
+    def activation_kwargs(cls, activation: str = "tanh") -> dict[str, str]:
+        """The keyword arguments that give this kind's constructor, from_torch and from_keras an activation:
+        {"activation": …} where there is a choice (SimpleRNN), {} for a gated cell (its tanh is fixed)."""
+        return {}
+
+    @classmethod
+    def count_params(cls, input_size: int, hidden_size: int) -> int:
+        """Keras' parameter count G·(D·H + H·H + B·H), B = bias vectors per block (2 for a GRU)."""
+        D, H = input_size, hidden_size
+        return cls.n_blocks * (D * H + H * H + len(cls.bias_names) * H)
+
+    @property
+    def label(self) -> str:
+        """What a page calls the cell: "LSTM", "GRU", "SimpleRNN (tanh)"."""
+        return self.kind
+
+    @property
+    def state_size(self) -> int:
+        """Length of the state s_t the step Jacobians act on: h_t (H), or [h_t; c_t] (2H) for an LSTM."""
+        return self.hidden_size * (2 if self.has_cell_state else 1)
+
     # --- parameters ---------------------------------------------------------------------------------
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
         D, H, G = self.input_size, self.hidden_size, self.n_blocks
         shapes = {"W_xh": (D, G * H), "W_hh": (H, G * H)}
-        if self.kind == "GRU":
-            shapes.update(b_xh=(G * H,), b_hh=(G * H,))
-        else:
-            shapes["b_h"] = (G * H,)
+        shapes.update({b: (G * H,) for b in self.bias_names})
         return shapes
 
     def _init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         D, H, G = self.input_size, self.hidden_size, self.n_blocks
         params = {"W_xh": glorot_uniform(rng, D, G * H), "W_hh": orthogonal(rng, H, G * H)}
-        for name, shape in self._param_shapes().items():
-            if name.startswith("b"):
-                params[name] = np.zeros(shape)
+        params.update({b: np.zeros(G * H) for b in self.bias_names})
         return params
 
     def _set_params(self, params: Mapping[str, np.ndarray]) -> None:
@@ -230,13 +311,7 @@ class _Cell:
         """Read-only view of the parameters, in the row-vector layout (W_xh is (D, G·H))."""
         return ReadOnlyDict(self._params)
 
-    def __getattr__(self, name: str):
-        params = self.__dict__.get("_params", {})
-        if name in params:
-            return params[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-
-    def replace(self, **params: np.ndarray) -> _Cell:
+    def replace(self, **params: np.ndarray) -> Cell:
         """A new cell of the same kind with some parameters replaced (cells are never mutated)."""
         new = object.__new__(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_params"})
@@ -255,8 +330,7 @@ class _Cell:
         return arr[..., k * H : (k + 1) * H]
 
     def __repr__(self) -> str:
-        extra = f", activation={self.activation!r}" if self.kind == "SimpleRNN" else ""
-        return f"{self.kind}(input_size={self.input_size}, hidden_size={self.hidden_size}{extra})"
+        return f"{self.kind}(input_size={self.input_size}, hidden_size={self.hidden_size})"
 
     # --- inputs -------------------------------------------------------------------------------------
 
@@ -268,12 +342,13 @@ class _Cell:
         h0 = np.zeros(H) if h0 is None else _as_float_array(h0, "h0").reshape(-1)
         if h0.shape != (H,):
             raise ValueError(f"h0 must have {H} values (hidden size), got shape {np.shape(h0)}")
-        if c0 is not None and self.kind != "LSTM":
-            raise ValueError(f"c0 is only for an LSTM; a {self.kind} has no cell state")
-        if self.kind == "LSTM":
-            c0 = np.zeros(H) if c0 is None else _as_float_array(c0, "c0").reshape(-1)
-            if c0.shape != (H,):
-                raise ValueError(f"c0 must have {H} values (hidden size), got shape {np.shape(c0)}")
+        if not self.has_cell_state:
+            if c0 is not None:
+                raise ValueError(f"c0 is only for an LSTM; a {self.kind} has no cell state")
+            return x, h0, None
+        c0 = np.zeros(H) if c0 is None else _as_float_array(c0, "c0").reshape(-1)
+        if c0.shape != (H,):
+            raise ValueError(f"c0 must have {H} values (hidden size), got shape {np.shape(c0)}")
         return x, h0, c0
 
     def _check_dh(self, trace: Trace, dh) -> np.ndarray:
@@ -291,10 +366,12 @@ class _Cell:
             arrs = self._forward(x, h0[None, :], None if c0 is None else c0[None, :], None)
         arrs = {k: (v[:, 0] if isinstance(v, np.ndarray) else {g: a[:, 0] for g, a in v.items()})
                 for k, v in arrs.items()}
-        return Trace(cell=self.kind, activation=getattr(self, "activation", "tanh"), x=x, h0=h0, c0=c0,
+        return Trace(cell=self.kind, activation=self.activation, x=x, h0=h0, c0=c0,
                      **{k: (ReadOnlyDict(v) if isinstance(v, dict) else v) for k, v in arrs.items()})
 
     def _forward(self, x, h0, c0, scale) -> dict:
+        """The forward loop for K states at once: x (T, D) shared, or (T, K, D); h0, c0 (K, H); scale None
+        or (K, 1), each row k running with scale_k · W_hh. Returns the trace's arrays with a K axis."""
         raise NotImplementedError
 
     def _grads(self, **kw) -> Grads:
@@ -334,7 +411,7 @@ class _Cell:
         return w_ih.shape[1], H, arrs
 
     @classmethod
-    def _from_params(cls, input_size: int, hidden_size: int, params: dict, **kw) -> _Cell:
+    def _from_params(cls, input_size: int, hidden_size: int, params: dict, **kw) -> Cell:
         cell = object.__new__(cls)
         cell.input_size, cell.hidden_size, cell.seed = input_size, hidden_size, None
         for k, v in kw.items():
@@ -344,27 +421,35 @@ class _Cell:
         return cell
 
     @classmethod
-    def _from_torch_arrays(cls, D: int, H: int, a: dict, **kw) -> _Cell:
-        params = {"W_xh": a["weight_ih_l0"].T, "W_hh": a["weight_hh_l0"].T}
-        if cls.kind == "GRU":
-            params.update(b_xh=a["bias_ih_l0"], b_hh=a["bias_hh_l0"])
-        else:
-            params["b_h"] = a["bias_ih_l0"] + a["bias_hh_l0"]  # one fused bias, as Keras keeps it
+    def from_torch(cls, state_dict: Mapping) -> Cell:
+        """The cell of a single-layer PyTorch nn.RNN/LSTM/GRU state dict (numpy arrays or tensors)."""
+        return cls._from_torch(state_dict)
+
+    @classmethod
+    def _from_torch(cls, state_dict: Mapping, **kw) -> Cell:
+        D, H, a = cls._torch_shapes_ok(state_dict)
+        params = {"W_xh": a["weight_ih_l0"].T, "W_hh": a["weight_hh_l0"].T,
+                  **cls._biases_from_torch(a["bias_ih_l0"], a["bias_hh_l0"])}
         return cls._from_params(D, H, params, **kw)
+
+    @classmethod
+    def _biases_from_torch(cls, b_ih: np.ndarray, b_hh: np.ndarray) -> dict[str, np.ndarray]:
+        return {"b_h": b_ih + b_hh}  # one fused bias, as Keras keeps it
+
+    def _biases_to_torch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.b_h.copy(), np.zeros_like(self.b_h)  # the fused bias, all on the input side
+
+    _torch_bias_grads: tuple[str, str] = ("b_h", "b_h")  # a fused bias feeds both PyTorch biases
 
     def to_torch(self) -> dict[str, np.ndarray]:
         """PyTorch single-layer state dict (weight_ih_l0 is W_xh transposed); loads into a fresh module."""
-        p = self._params
-        sd = {"weight_ih_l0": p["W_xh"].T.copy(), "weight_hh_l0": p["W_hh"].T.copy()}
-        if self.kind == "GRU":
-            sd.update(bias_ih_l0=p["b_xh"].copy(), bias_hh_l0=p["b_hh"].copy())
-        else:
-            sd.update(bias_ih_l0=p["b_h"].copy(), bias_hh_l0=np.zeros_like(p["b_h"]))
-        return sd
+        b_ih, b_hh = self._biases_to_torch()
+        return {"weight_ih_l0": self.W_xh.T.copy(), "weight_hh_l0": self.W_hh.T.copy(),
+                "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}
 
     def _torch_grad_map(self) -> tuple[tuple[str, str], ...]:
-        """(PyTorch name, rnnviz name) pairs; a fused bias feeds both PyTorch biases, so both get its grad."""
-        b_ih, b_hh = ("b_xh", "b_hh") if self.kind == "GRU" else ("b_h", "b_h")
+        """(PyTorch name, rnnviz name) pairs for Grads.to_torch."""
+        b_ih, b_hh = self._torch_bias_grads
         return (("weight_ih_l0", "W_xh"), ("weight_hh_l0", "W_hh"),
                 ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh))
 
@@ -383,21 +468,57 @@ class _Cell:
                              f"(input_size, {G * H})")
         return k, rk, k.shape[0], H
 
+    @classmethod
+    def _from_keras_order(cls, a: np.ndarray) -> np.ndarray:
+        return _reorder_blocks(a, cls.keras_gate_names, cls.gate_names)
+
+    @classmethod
+    def _to_keras_order(cls, a: np.ndarray) -> np.ndarray:
+        return _reorder_blocks(a, cls.gate_names, cls.keras_gate_names)
+
+    @classmethod
+    def from_keras(cls, kernel, recurrent_kernel, bias) -> Cell:
+        """The cell of Keras' layer.get_weights(): kernel (D, G·H), recurrent_kernel (H, G·H), bias."""
+        return cls._from_keras(kernel, recurrent_kernel, bias)
+
+    @classmethod
+    def _from_keras(cls, kernel, recurrent_kernel, bias, **kw) -> Cell:
+        k, rk, D, H = cls._check_keras(kernel, recurrent_kernel)
+        params = {"W_xh": cls._from_keras_order(k), "W_hh": cls._from_keras_order(rk),
+                  **cls._biases_from_keras(_as_float_array(bias, "bias"), H)}
+        return cls._from_params(D, H, params, **kw)
+
+    @classmethod
+    def _biases_from_keras(cls, b: np.ndarray, H: int) -> dict[str, np.ndarray]:
+        GH = cls.n_blocks * H
+        if b.shape != (GH,):
+            raise ValueError(f"bias has shape {b.shape}; a Keras {cls.kind} with {H} units needs ({GH},)")
+        return {"b_h": cls._from_keras_order(b)}
+
+    def _biases_to_keras(self) -> np.ndarray:
+        return self._to_keras_order(self.b_h).copy()
+
+    def to_keras(self) -> list[np.ndarray]:
+        """[kernel, recurrent_kernel, bias] as Keras' layer.set_weights() takes them."""
+        return [self._to_keras_order(self.W_xh).copy(), self._to_keras_order(self.W_hh).copy(),
+                self._biases_to_keras()]
+
     # --- Jacobians ----------------------------------------------------------------------------------
 
     def step_jacobians(self, trace: Trace) -> np.ndarray:
         """(T, S, S): A_t[i, j] = ∂s_t[i] / ∂s_{t-1}[j] with state s = h (S = H), or [h; c] for an LSTM."""
-        arrs = {"h": trace.h[:, None], "h_prev": trace.h_prev[:, None],
+        arrs = {"h": trace.h[:, None], "h_prev": trace.h_prev[:, None], "h_part": trace.h_part[:, None],
                 "pre": {k: v[:, None] for k, v in trace.pre.items()},
                 "gates": {k: v[:, None] for k, v in trace.gates.items()}}
         if trace.c is not None:
             arrs.update(c=trace.c[:, None], c_prev=trace.c_prev[:, None])
-        if self.kind == "GRU":
-            arrs["h_part"] = trace.h_part[:, None]
         return self._jacobians(arrs, None)[:, 0]
 
     def _jacobians(self, arrs: dict, scale) -> np.ndarray:
         raise NotImplementedError
+
+
+_Cell = Cell  # the name the base had before it was public
 
 
 def _recurrent(h: np.ndarray, W_hh: np.ndarray, scale) -> np.ndarray:
@@ -412,38 +533,52 @@ def _scaled_T(W_hh: np.ndarray, scale) -> np.ndarray:
     return Wt[None] if scale is None else scale[:, :, None] * Wt[None]
 
 
-class SimpleRNN(_Cell):
+def _per_k(x_part: np.ndarray, K: int) -> np.ndarray:
+    """x_t W_xh (T, G·H) shared by K states as a (T, K, G·H) view; already (T, K, G·H) when x was."""
+    return x_part if x_part.ndim == 3 else np.broadcast_to(x_part[:, None], (x_part.shape[0], K,
+                                                                             x_part.shape[1]))
+
+
+class SimpleRNN(Cell):
     """h_t = f(x_t W_xh + h_{t-1} W_hh + b_h), f = tanh or relu. Keras' SimpleRNN, PyTorch's nn.RNN."""
 
     kind = "SimpleRNN"
     n_blocks = 1
     gate_names = ()
+    activations = ACTIVATIONS
+    act_grad_max = 1.0  # max |tanh'| = max |relu'| = 1
+
+    b_h = _param("b_h", "Bias (H,).")
 
     def __init__(self, input_size: int, hidden_size: int, activation: str = "tanh", seed: int = 0) -> None:
+        self.activation = self._checked(activation)
+        super().__init__(input_size, hidden_size, seed)
+
+    @staticmethod
+    def _checked(activation: str) -> str:
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-        self.activation = activation
-        super().__init__(input_size, hidden_size, seed)
+        return activation
+
+    @classmethod
+    def activation_kwargs(cls, activation: str = "tanh") -> dict[str, str]:
+        return {"activation": cls._checked(activation)}
 
     @classmethod
     def from_torch(cls, state_dict: Mapping, activation: str = "tanh") -> SimpleRNN:
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-        D, H, arrs = cls._torch_shapes_ok(state_dict)
-        return cls._from_torch_arrays(D, H, arrs, activation=activation)
+        return cls._from_torch(state_dict, activation=cls._checked(activation))
 
     @classmethod
     def from_keras(cls, kernel, recurrent_kernel, bias, activation: str = "tanh") -> SimpleRNN:
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-        k, rk, D, H = cls._check_keras(kernel, recurrent_kernel)
-        b = _as_float_array(bias, "bias")
-        if b.shape != (H,):
-            raise ValueError(f"bias has shape {b.shape}; a Keras SimpleRNN with {H} units needs ({H},)")
-        return cls._from_params(D, H, {"W_xh": k, "W_hh": rk, "b_h": b}, activation=activation)
+        return cls._from_keras(kernel, recurrent_kernel, bias, activation=cls._checked(activation))
 
-    def to_keras(self) -> list[np.ndarray]:
-        return [self.W_xh.copy(), self.W_hh.copy(), self.b_h.copy()]
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.activation})"
+
+    def __repr__(self) -> str:
+        return (f"{self.kind}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+                f"activation={self.activation!r})")
 
     def _act(self, a: np.ndarray) -> np.ndarray:
         return np.tanh(a) if self.activation == "tanh" else np.maximum(a, 0.0)
@@ -455,15 +590,15 @@ class SimpleRNN(_Cell):
     def _forward(self, x, h0, c0, scale) -> dict:
         T, (K, H) = x.shape[0], h0.shape
         x_part = x @ self.W_xh  # (T, H): x_t W_xh, a row pick for one-hot x_t
-        xb = x_part + self.b_h
+        xb = x_part + self.b_h  # x_t W_xh + b_h
         h_prev, h_part, a, h = (np.empty((T, K, H)) for _ in range(4))
         h_t = h0
         for t in range(T):
             h_prev[t] = h_t
             h_part[t] = _recurrent(h_t, self.W_hh, scale)  # h_{t-1} W_hh
-            a[t] = xb[t] + h_part[t]  # pre-activation a_t
+            a[t] = xb[t] + h_part[t]  # a_t = x_t W_xh + h_{t-1} W_hh + b_h
             h_t = h[t] = self._act(a[t])  # h_t = f(a_t)
-        return {"h_prev": h_prev, "h": h, "x_part": np.repeat(x_part[:, None], K, 1), "h_part": h_part,
+        return {"h_prev": h_prev, "h": h, "x_part": _per_k(x_part, K), "h_part": h_part,
                 "pre": {"a": a}, "gates": {}}
 
     def backward(self, trace: Trace, dh) -> Grads:
@@ -489,8 +624,8 @@ class SimpleRNN(_Cell):
         return fprime[..., :, None] * _scaled_T(self.W_hh, scale)[None]
 
 
-class LSTM(_Cell):
-    """Long short-term memory; gate order i, f, g (candidate c̃), o as in PyTorch.
+class LSTM(Cell):
+    """Long short-term memory; gate order i, f, g (candidate c̃), o as in PyTorch (Keras: i, f, c, o).
 
     Initialisation as Keras: Glorot-uniform W_xh, orthogonal W_hh, zero bias except the forget gate's,
     which starts at 1 (Keras' unit_forget_bias=True) so that the cell remembers by default.
@@ -499,53 +634,40 @@ class LSTM(_Cell):
     kind = "LSTM"
     n_blocks = 4
     gate_names = ("i", "f", "g", "o")
+    keras_gate_names = ("i", "f", "g", "o")  # Keras' i, f, c, o: the same order
+    has_cell_state = True
+
+    b_h = _param("b_h", "Bias (4H,): b_i, b_f, b_g, b_o.")
 
     def _init_params(self, rng):
         params = super()._init_params(rng)
-        H = self.hidden_size
-        params["b_h"][H : 2 * H] = 1.0  # forget-gate bias 1
+        _, b_f, _, _ = _blocks(params["b_h"], 4)
+        b_f[:] = 1.0  # forget-gate bias 1
         return params
-
-    @classmethod
-    def from_torch(cls, state_dict: Mapping) -> LSTM:
-        D, H, arrs = cls._torch_shapes_ok(state_dict)
-        return cls._from_torch_arrays(D, H, arrs)
-
-    @classmethod
-    def from_keras(cls, kernel, recurrent_kernel, bias) -> LSTM:
-        # Keras' gate order i, f, c, o is PyTorch's i, f, g, o
-        k, rk, D, H = cls._check_keras(kernel, recurrent_kernel)
-        b = _as_float_array(bias, "bias")
-        if b.shape != (4 * H,):
-            raise ValueError(f"bias has shape {b.shape}; a Keras LSTM with {H} units needs ({4 * H},)")
-        return cls._from_params(D, H, {"W_xh": k, "W_hh": rk, "b_h": b})
-
-    def to_keras(self) -> list[np.ndarray]:
-        return [self.W_xh.copy(), self.W_hh.copy(), self.b_h.copy()]
 
     def _forward(self, x, h0, c0, scale) -> dict:
         T, (K, H) = x.shape[0], h0.shape
-        x_part = x @ self.W_xh  # (T, 4H)
-        xb = x_part + self.b_h
-        h_part, z = np.empty((T, K, 4 * H)), np.empty((T, K, 4 * H))
-        act = np.empty((T, K, 4 * H))  # σ(i) σ(f) tanh(g) σ(o)
+        x_part = x @ self.W_xh  # (T, 4H): x_t W_xh
+        xb = x_part + self.b_h  # x_t W_xh + b_h
+        h_part, pre, act = (np.empty((T, K, 4 * H)) for _ in range(3))  # h_{t-1} W_hh; a; gates
         h_prev, h, c_prev, c = (np.empty((T, K, H)) for _ in range(4))
+        gate_i, gate_f, gate_g, gate_o = _blocks(act, 4)  # (T, K, H) views into act
+        a_g = _blocks(pre, 4)[2]
         h_t, c_t = h0, (np.zeros_like(h0) if c0 is None else c0)
-        g_ = slice(2 * H, 3 * H)
         for t in range(T):
             h_prev[t], c_prev[t] = h_t, c_t
             h_part[t] = _recurrent(h_t, self.W_hh, scale)  # h_{t-1} W_hh
-            z[t] = zt = xb[t] + h_part[t]  # pre-activations of i, f, g, o
-            a = act[t]
-            a[:] = sigmoid(zt)  # i, f, o = σ(·)
-            a[:, g_] = np.tanh(zt[:, g_])  # candidate c̃ = tanh(·)
-            c_t = c[t] = a[:, H : 2 * H] * c_t + a[:, :H] * a[:, g_]  # c_t = f * c_{t-1} + i * c̃
-            h_t = h[t] = a[:, 3 * H :] * np.tanh(c_t)  # h_t = o * tanh(c_t)
+            pre[t] = xb[t] + h_part[t]  # [a_i a_f a_g a_o] = x_t W_xh + h_{t-1} W_hh + b_h
+            act[t] = sigmoid(pre[t])  # i, f, o = σ(a_i), σ(a_f), σ(a_o) (one call for all four blocks)
+            i, f, g, o = gate_i[t], gate_f[t], gate_g[t], gate_o[t]
+            g[:] = np.tanh(a_g[t])  # c̃ = tanh(a_g): the candidate's block takes tanh, not σ
+            c_t = c[t] = f * c_t + i * g  # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+            h_t = h[t] = o * np.tanh(c_t)  # h_t = o ⊙ tanh(c_t)
         names = self.gate_names
         return {"h_prev": h_prev, "h": h, "c_prev": c_prev, "c": c,
-                "x_part": np.repeat(x_part[:, None], K, 1), "h_part": h_part,
-                "pre": {n: z[..., k * H : (k + 1) * H] for k, n in enumerate(names)},
-                "gates": {n: act[..., k * H : (k + 1) * H] for k, n in enumerate(names)}}
+                "x_part": _per_k(x_part, K), "h_part": h_part,
+                "pre": dict(zip(names, _blocks(pre, 4), strict=True)),
+                "gates": dict(zip(names, _blocks(act, 4), strict=True))}
 
     def backward(self, trace: Trace, dh) -> Grads:
         """BPTT through h and the cell state c (the LSTM's gradient highway)."""
@@ -561,15 +683,16 @@ class LSTM(_Cell):
         dz = np.empty((T, 4 * H))
         dh_tot, dc_tot = np.empty((T, H)), np.empty((T, H))
         dh_next, dc_next = np.zeros(H), np.zeros(H)
-        buf = np.empty(4 * H)
+        d_gates = np.empty(4 * H)  # dL/d(i, f, c̃, o) at step t, before each gate's own derivative
+        d_i, d_f, d_g, d_o = _blocks(d_gates, 4)  # views into d_gates
         for t in range(T - 1, -1, -1):
             dh_tot[t] = gh = dh[t] + dh_next  # dL/dh_t
             dc_tot[t] = dc = dc_next + gh * o_dtc[t]  # dL/dc_t: from c_{t+1} and through h_t
-            buf[:H] = dc * g[t]  # ∂c_t/∂i = c̃
-            buf[H : 2 * H] = dc * trace.c_prev[t]  # ∂c_t/∂f = c_{t-1}
-            buf[2 * H : 3 * H] = dc * i[t]  # ∂c_t/∂c̃ = i
-            buf[3 * H :] = gh * tc[t]  # ∂h_t/∂o = tanh(c_t)
-            dz[t] = d = buf * dact[t]  # to the pre-activations
+            d_i[:] = dc * g[t]  # ∂c_t/∂i = c̃
+            d_f[:] = dc * trace.c_prev[t]  # ∂c_t/∂f = c_{t-1}
+            d_g[:] = dc * i[t]  # ∂c_t/∂c̃ = i
+            d_o[:] = gh * tc[t]  # ∂h_t/∂o = tanh(c_t)
+            dz[t] = d = d_gates * dact[t]  # to the pre-activations a_i, a_f, a_g, a_o
             dc_next = dc * f[t]  # to c_{t-1}
             dh_next = d @ W_hh_T  # to h_{t-1}
         params = {"W_xh": trace.x.T @ dz, "W_hh": trace.h_prev.T @ dz, "b_h": dz.sum(0)}
@@ -599,91 +722,90 @@ class LSTM(_Cell):
         return np.concatenate([top, bottom], axis=-2)
 
 
-class GRU(_Cell):
-    """Gated recurrent unit; gate order r, z, n as in PyTorch; h_t = (1 - z) * n + z * h_{t-1}.
+class GRU(Cell):
+    """Gated recurrent unit; gate order r, z, n as in PyTorch (Keras: z, r, h); h_t = (1 - z) n + z h_{t-1}.
 
     Some lecture notes write h_t = (1 - z) * h_{t-1} + z * h̃_t: the same cell with z and 1 - z swapped.
-    rnnviz (like PyTorch and Keras) uses z as the share of the old state that is kept.
+    rnnviz (like PyTorch and Keras) uses z as the share of the old state that is kept. Two biases, as
+    PyTorch and Keras (reset_after=True) keep them: b_hn sits inside r ⊙ (h_{t-1} W_hn + b_hn).
     """
 
     kind = "GRU"
     n_blocks = 3
     gate_names = ("r", "z", "n")
+    keras_gate_names = ("z", "r", "n")  # Keras stacks z, r, h (its h is the candidate n)
+    bias_names = ("b_xh", "b_hh")
+
+    b_xh = _param("b_xh", "Input-side bias (3H,): b_xr, b_xz, b_xn.")
+    b_hh = _param("b_hh", "Recurrent-side bias (3H,): b_hr, b_hz, b_hn.")
 
     @classmethod
-    def from_torch(cls, state_dict: Mapping) -> GRU:
-        D, H, arrs = cls._torch_shapes_ok(state_dict)
-        return cls._from_torch_arrays(D, H, arrs)
+    def _biases_from_torch(cls, b_ih: np.ndarray, b_hh: np.ndarray) -> dict[str, np.ndarray]:
+        return {"b_xh": b_ih, "b_hh": b_hh}
 
-    @staticmethod
-    def _keras_to_rzn(a: np.ndarray, H: int) -> np.ndarray:
-        # Keras stacks z, r, h; PyTorch and rnnviz stack r, z, n
-        return np.concatenate([a[..., H : 2 * H], a[..., :H], a[..., 2 * H :]], axis=-1)
+    def _biases_to_torch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.b_xh.copy(), self.b_hh.copy()
+
+    _torch_bias_grads = ("b_xh", "b_hh")
 
     @classmethod
-    def from_keras(cls, kernel, recurrent_kernel, bias) -> GRU:
-        k, rk, D, H = cls._check_keras(kernel, recurrent_kernel)
-        b = _as_float_array(bias, "bias")
+    def _biases_from_keras(cls, b: np.ndarray, H: int) -> dict[str, np.ndarray]:
         if b.shape != (2, 3 * H):
             raise ValueError(f"bias has shape {b.shape}; rnnviz reads a Keras GRU with reset_after=True, "
                              f"whose bias is (2, {3 * H}) for {H} units")
-        re = cls._keras_to_rzn
-        params = {"W_xh": re(k, H), "W_hh": re(rk, H), "b_xh": re(b[0], H), "b_hh": re(b[1], H)}
-        return cls._from_params(D, H, params)
+        return {"b_xh": cls._from_keras_order(b[0]), "b_hh": cls._from_keras_order(b[1])}
 
-    def to_keras(self) -> list[np.ndarray]:
-        H = self.hidden_size
-
-        def zrh(a):
-            return np.concatenate([a[..., H : 2 * H], a[..., :H], a[..., 2 * H :]], axis=-1)
-
-        return [zrh(self.W_xh), zrh(self.W_hh), np.stack([zrh(self.b_xh), zrh(self.b_hh)])]
+    def _biases_to_keras(self) -> np.ndarray:
+        return np.stack([self._to_keras_order(self.b_xh), self._to_keras_order(self.b_hh)])
 
     def _forward(self, x, h0, c0, scale) -> dict:
         T, (K, H) = x.shape[0], h0.shape
-        x_part = x @ self.W_xh  # (T, 3H)
-        xb = x_part + self.b_xh
-        h_part = np.empty((T, K, 3 * H))  # h_{t-1} W_hh (without b_hh)
-        pre, act = np.empty((T, K, 3 * H)), np.empty((T, K, 3 * H))
+        x_part = x @ self.W_xh  # (T, 3H): x_t W_xh
+        x_r, x_z, x_n = _blocks(x_part + self.b_xh, 3)  # x_t W_x· + b_x·, one view per gate
+        h_part, h_b, pre, act = (np.empty((T, K, 3 * H)) for _ in range(4))  # h W_hh; h W_hh + b_hh; a; gates
+        h_r, h_z, h_n = _blocks(h_b, 3)  # (T, K, H) views: h_{t-1} W_h· + b_h· per gate
+        a_r, a_z, a_n = _blocks(pre, 3)
+        gate_r, gate_z, gate_n = _blocks(act, 3)
+        a_rz, gate_rz = pre[..., : 2 * H], act[..., : 2 * H]  # r and z side by side: one σ for both
         h_prev, h = np.empty((T, K, H)), np.empty((T, K, H))
         h_t = h0
-        H2 = 2 * H
         for t in range(T):
             h_prev[t] = h_t
-            h_part[t] = hp = _recurrent(h_t, self.W_hh, scale)
-            hw = hp + self.b_hh  # h_{t-1} W_hh + b_hh
-            p = pre[t]
-            p[:, :H2] = xb[t, :H2] + hw[:, :H2]  # pre-activations of r, z
-            act[t, :, :H2] = rz = sigmoid(p[:, :H2])
-            r, z = rz[:, :H], rz[:, H:]
-            p[:, H2:] = xb[t, H2:] + r * hw[:, H2:]  # n's pre-activation: x W_in + b_in + r * (h W_hn + b_hn)
-            act[t, :, H2:] = n = np.tanh(p[:, H2:])
-            h_t = h[t] = n + z * (h_t - n)  # (1 - z) * n + z * h_{t-1}
+            h_part[t] = _recurrent(h_t, self.W_hh, scale)  # h_{t-1} W_hh
+            h_b[t] = h_part[t] + self.b_hh  # h_{t-1} W_hh + b_hh
+            a_r[t] = x_r[t] + h_r[t]  # a_r = x_t W_xr + b_xr + h_{t-1} W_hr + b_hr
+            a_z[t] = x_z[t] + h_z[t]  # a_z = x_t W_xz + b_xz + h_{t-1} W_hz + b_hz
+            gate_rz[t] = sigmoid(a_rz[t])  # r = σ(a_r), z = σ(a_z)
+            r, z = gate_r[t], gate_z[t]
+            a_n[t] = x_n[t] + r * h_n[t]  # a_n = x_t W_xn + b_xn + r ⊙ (h_{t-1} W_hn + b_hn)
+            n = gate_n[t] = np.tanh(a_n[t])  # h̃ = n = tanh(a_n)
+            h_t = h[t] = (1 - z) * n + z * h_t  # h_t = (1 − z) ⊙ h̃ + z ⊙ h_{t-1}
         names = self.gate_names
-        return {"h_prev": h_prev, "h": h, "x_part": np.repeat(x_part[:, None], K, 1), "h_part": h_part,
-                "pre": {nm: pre[..., k * H : (k + 1) * H] for k, nm in enumerate(names)},
-                "gates": {nm: act[..., k * H : (k + 1) * H] for k, nm in enumerate(names)}}
+        return {"h_prev": h_prev, "h": h, "x_part": _per_k(x_part, K), "h_part": h_part,
+                "pre": dict(zip(names, _blocks(pre, 3), strict=True)),
+                "gates": dict(zip(names, _blocks(act, 3), strict=True))}
 
     def backward(self, trace: Trace, dh) -> Grads:
         dh = self._check_dh(trace, dh)
         T, H = trace.h.shape
         gt = trace.gates
         r, z, n = gt["r"], gt["z"], gt["n"]
-        hn = trace.h_part[:, 2 * H :] + self.b_hh[2 * H :]  # h_{t-1} W_hn + b_hn  (T, H)
+        hn = _blocks(trace.h_part, 3)[2] + _blocks(self.b_hh, 3)[2]  # h_{t-1} W_hn + b_hn  (T, H)
         dr_act, dz_act, dn_act = r * (1 - r), z * (1 - z), 1 - n * n
         hp_minus_n = trace.h_prev - n
         W_hh_T = self.W_hh.T
         dA_x, dA_h = np.empty((T, 3 * H)), np.empty((T, 3 * H))  # grads of x-side and h-side products
+        dx_r, dx_z, dx_n = _blocks(dA_x, 3)  # (T, H) views, one per gate
+        dh_r, dh_z, dh_n = _blocks(dA_h, 3)
         dh_tot = np.empty((T, H))
         dh_next = np.zeros(H)
         for t in range(T - 1, -1, -1):
             dh_tot[t] = gh = dh[t] + dh_next  # dL/dh_t
-            dn_pre = gh * (1 - z[t]) * dn_act[t]  # h_t = (1-z) n + z h_{t-1}; n = tanh(·)
+            dn_pre = gh * (1 - z[t]) * dn_act[t]  # h_t = (1-z) n + z h_{t-1}; n = tanh(a_n)
             dz_pre = gh * hp_minus_n[t] * dz_act[t]  # ∂h_t/∂z = h_{t-1} - n
             dr_pre = dn_pre * hn[t] * dr_act[t]  # r multiplies (h W_hn + b_hn)
-            dA_x[t, :H], dA_x[t, H : 2 * H], dA_x[t, 2 * H :] = dr_pre, dz_pre, dn_pre
-            dA_h[t, : 2 * H] = dA_x[t, : 2 * H]
-            dA_h[t, 2 * H :] = dn_pre * r[t]  # the h-side of n is gated by r
+            dx_r[t], dx_z[t], dx_n[t] = dr_pre, dz_pre, dn_pre  # x-side: every gate's whole pre-activation
+            dh_r[t], dh_z[t], dh_n[t] = dr_pre, dz_pre, dn_pre * r[t]  # h-side of n is gated by r
             dh_next = gh * z[t] + dA_h[t] @ W_hh_T  # direct path z * h_{t-1} plus through the gates
         params = {"W_xh": trace.x.T @ dA_x, "W_hh": trace.h_prev.T @ dA_h,
                   "b_xh": dA_x.sum(0), "b_hh": dA_h.sum(0)}
@@ -704,3 +826,35 @@ class GRU(_Cell):
         dn = (1 - n * n)[..., None] * (hn[..., None] * dr + r[..., None] * Wt[..., 2 * H :, :])
         eye = np.eye(H)
         return (z[..., None] * eye + (arrs["h_prev"] - n)[..., None] * dz + (1 - z)[..., None] * dn)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The registry: one place that knows the kinds
+# --------------------------------------------------------------------------------------------------------
+
+CELL_CLASSES: Mapping[str, type[Cell]] = MappingProxyType({c.kind: c for c in (SimpleRNN, LSTM, GRU)})
+CELL_KINDS: tuple[str, ...] = tuple(CELL_CLASSES)  # ("SimpleRNN", "LSTM", "GRU")
+
+
+def cell_class(kind: str) -> type[Cell]:
+    """The class of a kind ("SimpleRNN", "LSTM", "GRU"); ValueError naming the kinds otherwise."""
+    try:
+        return CELL_CLASSES[kind]
+    except (KeyError, TypeError):
+        raise ValueError(f"cell kind must be one of {', '.join(CELL_KINDS)}, got {kind!r}") from None
+
+
+def cell_class_for_blocks(n_blocks: int) -> type[Cell]:
+    """The kind whose W_hh stacks `n_blocks` gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU), read from shapes."""
+    for cls in CELL_CLASSES.values():
+        if cls.n_blocks == n_blocks:
+            return cls
+    known = ", ".join(f"{c.n_blocks} ({c.kind})" for c in CELL_CLASSES.values())
+    raise ValueError(f"no cell stacks {n_blocks!r} gate blocks; known: {known}")
+
+
+def make_cell(kind: str, input_size: int, hidden_size: int, activation: str = "tanh", seed: int = 0) -> Cell:
+    """A seeded cell of the given kind. `activation` ("tanh" | "relu") is a SimpleRNN's; a gated cell's
+    activations are fixed, so there it is ignored."""
+    cls = cell_class(kind)
+    return cls(input_size, hidden_size, seed=seed, **cls.activation_kwargs(activation))

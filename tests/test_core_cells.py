@@ -190,3 +190,111 @@ def test_replace_validates_and_keeps_the_original():
     assert not np.array_equal(cell.W_hh, new.W_hh)
     with pytest.raises(ValueError, match=r"W_hh has shape \(3, 3\)"):
         cell.replace(W_hh=np.eye(3))
+
+
+# --------------------------------------------------------------------------- the public base and the registry
+
+
+def test_registry_knows_every_kind_once():
+    assert rv.CELL_KINDS == ("SimpleRNN", "LSTM", "GRU")
+    for kind, cls in rv.CELL_CLASSES.items():
+        assert issubclass(cls, rv.Cell) and cls.kind == kind and rv.cell_class(kind) is cls
+        assert len(cls.gate_names) == (cls.n_blocks if cls.n_blocks > 1 else 0)
+        assert sorted(cls.keras_gate_names) == sorted(cls.gate_names)
+        assert rv.cell_class_for_blocks(cls.n_blocks) is cls
+    with pytest.raises(TypeError):
+        rv.CELL_CLASSES["RNN"] = rv.SimpleRNN  # one registry for every user of the process
+    with pytest.raises(ValueError, match=r"SimpleRNN, LSTM, GRU, got 'Elman'"):
+        rv.cell_class("Elman")
+    with pytest.raises(ValueError, match="2"):
+        rv.cell_class_for_blocks(2)
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_make_cell_is_the_constructor_with_the_same_seed(kind):
+    cell = rv.make_cell(kind, 5, 3, seed=4)
+    same = rv.cell_class(kind)(5, 3, seed=4)
+    assert type(cell) is rv.cell_class(kind)
+    for name in cell.params:
+        np.testing.assert_array_equal(cell.params[name], same.params[name])
+    # Keras' count G·(D·H + H·H + B·H), from the class alone: 27, 108, 90 for the seeds' (5, 3)
+    assert cell.num_params() == rv.cell_class(kind).count_params(5, 3) == {"SimpleRNN": 27, "LSTM": 108,
+                                                                           "GRU": 90}[kind]
+
+
+def test_make_cell_activation_is_for_a_simple_rnn_only():
+    assert rv.make_cell("SimpleRNN", 3, 2, "relu").activation == "relu"
+    lstm = rv.make_cell("LSTM", 3, 2, "relu")  # the sidebar may still say relu: a gated cell keeps tanh
+    assert lstm.activation == "tanh" and lstm.forward(np.ones((2, 3))).activation == "tanh"
+    with pytest.raises(ValueError, match="'sigmoid'"):
+        rv.make_cell("SimpleRNN", 3, 2, "sigmoid")
+    assert rv.LSTM.activation_kwargs("relu") == {}
+    assert rv.SimpleRNN.activation_kwargs("relu") == {"activation": "relu"}
+
+
+def test_parameters_and_gradients_are_real_attributes():
+    # visible on the class (an editor, help() and dir() see them), not produced by __getattr__
+    for cls, names in ((rv.SimpleRNN, ("W_xh", "W_hh", "b_h")), (rv.LSTM, ("W_xh", "W_hh", "b_h")),
+                       (rv.GRU, ("W_xh", "W_hh", "b_xh", "b_hh"))):
+        for name in names:
+            assert isinstance(getattr(cls, name), property), (cls.kind, name)
+    for name in ("W_xh", "W_hh", "b_h", "b_xh", "b_hh"):
+        assert isinstance(getattr(rv.Grads, name), property)
+    assert not hasattr(rv.Cell, "__getattr__") and not hasattr(rv.Grads, "__getattr__")
+    gru = rv.GRU(3, 2)
+    g = gru.backward(gru.forward(np.ones((2, 3))), np.ones((2, 2)))
+    assert g.b_hh is g.params["b_hh"] and not hasattr(g, "b_h") and not hasattr(gru, "b_h")
+    with pytest.raises(AttributeError, match="b_h"):
+        _ = g.b_h
+    with pytest.raises(AttributeError):
+        gru.W_hh = np.zeros((2, 6))  # read-only: replace() makes a new cell
+
+
+def test_what_a_kind_is_reads_from_the_class():
+    assert [c.label for c in (rv.SimpleRNN(2, 3, "relu"), rv.LSTM(2, 3), rv.GRU(2, 3))] == [
+        "SimpleRNN (relu)", "LSTM", "GRU"]
+    assert [c.state_size for c in (rv.SimpleRNN(2, 3), rv.LSTM(2, 3), rv.GRU(2, 3))] == [3, 6, 3]
+    assert rv.SimpleRNN.act_grad_max == 1.0 and rv.LSTM.act_grad_max is None
+    assert repr(rv.SimpleRNN(2, 3)) == "SimpleRNN(input_size=2, hidden_size=3, activation='tanh')"
+    assert repr(rv.GRU(2, 3)) == "GRU(input_size=2, hidden_size=3)"
+
+
+@pytest.mark.parametrize("make", CELLS, ids=IDS)
+def test_keras_and_torch_round_trips(make):
+    cell = _random_biases(make(4, 3, 2), np.random.default_rng(1))
+    kw = rv.cell_class(cell.kind).activation_kwargs(cell.activation)
+    cls = type(cell)
+    for again in (cls.from_keras(*cell.to_keras(), **kw), cls.from_torch(cell.to_torch(), **kw)):
+        assert again.activation == cell.activation
+        for name in cell.params:
+            np.testing.assert_array_equal(again.params[name], cell.params[name])
+    if cell.kind == "GRU":  # Keras stacks z, r, h
+        k = cell.to_keras()
+        np.testing.assert_array_equal(k[0][:, :3], cell.gate_block(cell.W_xh, "z"))
+        np.testing.assert_array_equal(k[2][1, 3:6], cell.gate_block(cell.b_hh, "r"))
+
+
+def _random_biases(cell, rng):
+    return cell.replace(**{k: rng.uniform(-0.5, 0.5, v.shape) for k, v in cell.params.items()
+                           if k.startswith("b")})
+
+
+def test_global_norm_is_one_overflow_safe_function():
+    assert rv.global_norm([np.array([3.0]), np.array([[4.0]])]) == pytest.approx(5.0)
+    assert rv.global_norm([np.array([3e200, 4e200])]) == pytest.approx(5e200)  # Σ g² alone would overflow
+    assert rv.global_norm([np.zeros(3), np.zeros(0)]) == 0.0
+    cell = rv.SimpleRNN(2, 2)
+    tr = cell.forward(np.ones((1, 2)))
+    g = cell.backward(tr, np.full((1, 2), 1e200))
+    assert np.isfinite(g.global_norm()) and g.global_norm() > 1e200
+
+
+def test_forward_loop_reads_as_the_equations_and_batches_states():
+    # the K-state loop (the w_h grid, and a batch of inputs (T, K, D)) gives each row's own forward pass
+    cell = rv.LSTM(3, 2, seed=1)
+    X = np.random.default_rng(0).standard_normal((4, 5, 3))  # (T, K, D)
+    arrs = cell._forward(X, np.zeros((5, 2)), np.zeros((5, 2)), None)
+    for k in range(5):
+        tr = cell.forward(X[:, k])
+        np.testing.assert_allclose(arrs["h"][:, k], tr.h, rtol=1e-14)
+        np.testing.assert_allclose(arrs["gates"]["g"][:, k], tr.gates["g"], rtol=1e-14)
