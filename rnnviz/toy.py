@@ -1,7 +1,7 @@
 """Tiny trained examples of the RNN types, small enough to train in seconds on a laptop.
 
-- many-to-many (equal lengths): a word tagger (noun / verb / other) on a tiny tagged corpus, one-directional
-  or bidirectional, 1–3 layers;
+- many-to-many (equal lengths): a word tagger (noun / verb / pronoun / other) on a tiny tagged corpus,
+  one-directional or bidirectional, 1–3 layers;
 - one-to-many: a next-word generator trained on a corpus, generating from a chosen first word;
 - encoder–decoder: reversing a sentence ("movie was good" → "good was movie"), whose only link between the
   reader and the writer is the context vector.
@@ -23,14 +23,16 @@ from .text import Vocabulary, one_hot_ids
 from .train import SoftmaxHead
 
 UNK, EOS, BOS = "<unk>", "<eos>", "<bos>"
-TAG_NAMES = ("noun", "verb", "other")
-_TAG_CODE = {"N": 0, "V": 1, "O": 2}
+TAG_NAMES = ("noun", "verb", "pronoun", "other")  # the lecture: "my name is Imran" → pronoun noun verb noun
+_TAG_CODE = {"N": 0, "V": 1, "P": 2, "O": 3}
 
 # Words as the lecture notes use them; several words are nouns in one sentence and verbs in another, and at
 # the start of a sentence only the words AFTER them tell which ("watch movies" vs "watch was new").
 TAGGED_SENTENCES: tuple[tuple[str, str], ...] = (
-    ("my name is imran", "O N V N"),
-    ("my name is riya", "O N V N"),
+    ("my name is imran", "P N V N"),
+    ("my name is riya", "P N V N"),
+    ("her name is riya", "P N V N"),
+    ("his name is imran", "P N V N"),
     ("riya lives in delhi", "N V O N"),
     ("imran lives in london", "N V O N"),
     ("riya moved to london", "N V O N"),
@@ -41,14 +43,14 @@ TAGGED_SENTENCES: tuple[tuple[str, str], ...] = (
     ("movie was bad", "N V O"),
     ("movie was not good", "N V O O"),
     ("the movie was good", "O N V O"),
-    ("i love this movie", "O V O N"),
-    ("we watch movies", "O V N"),
+    ("i love this movie", "P V O N"),
+    ("we watch movies", "P V N"),
     ("watch movies with friends", "V N O N"),
     ("watch was new", "N V O"),
     ("the watch was expensive", "O N V O"),
     ("book a ticket", "V O N"),
     ("book was good", "N V O"),
-    ("i read the book", "O V O N"),
+    ("i read the book", "P V O N"),
     ("play the game", "V O N"),
     ("play was long", "N V O"),
     ("kids play games", "N V N"),
@@ -56,7 +58,7 @@ TAGGED_SENTENCES: tuple[tuple[str, str], ...] = (
     ("love is blind", "N V O"),
     ("work is hard", "N V O"),
     ("work in london", "V O N"),
-    ("i work in delhi", "O V O N"),
+    ("i work in delhi", "P V O N"),
     ("clouds are in the sky", "N V O O N"),
     ("the sky is blue", "O N V O"),
 )
@@ -155,7 +157,7 @@ def fit_many_to_many(model, head: SoftmaxHead, xs: Sequence[np.ndarray], ys: Seq
 class TagPrediction:
     tokens: tuple[str, ...]
     tags: tuple[str, ...]
-    probs: np.ndarray  # (T, 3): P(noun), P(verb), P(other) per word
+    probs: np.ndarray  # (T, 4): P(noun), P(verb), P(pronoun), P(other) per word
     known: tuple[bool, ...]  # False: the word was not in the training corpus (read as <unk>)
     trace: RecurrentTrace
 
@@ -187,16 +189,16 @@ class Tagger:
 
 
 def tagging_data(seed: int = 0) -> list[tuple[tuple[str, ...], np.ndarray]]:
-    """The tagged sentences, plus each once more with one word replaced by <unk> (chosen from the seed), so
-    the tagger learns to tag a word it does not know from the words around it."""
+    """The tagged sentences, plus each twice more with one word replaced by <unk> (two different words,
+    chosen from the seed), so the tagger learns to tag a word it does not know from the words around it."""
     rng = np.random.default_rng([_check_seed(seed), 11])
     data = []
     for text, tags in TAGGED_SENTENCES:
         toks = tuple(text.split())
         y = np.array([_TAG_CODE[c] for c in tags.split()])
         data.append((toks, y))
-        j = int(rng.integers(len(toks)))
-        data.append(((*toks[:j], UNK, *toks[j + 1 :]), y))
+        for j in rng.choice(len(toks), min(2, len(toks)), replace=False):  # two different words
+            data.append(((*toks[:j], UNK, *toks[j + 1 :]), y))
     return data
 
 
