@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Selectbox
+from streamlit.testing.v1.element_tree import Radio, Selectbox
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,29 +51,35 @@ def decode(v) -> np.ndarray:
     return np.asarray(v, dtype=float)  # None (a gap) becomes nan
 
 
-# --------------------------------------------------------------------------- the browser's selectbox memory
+# --------------------------------------------------------------------------- the browser's option memory
 
-# The browser keeps the *label* a selectbox shows and sends that string back on every rerun, even after the
-# options changed under it (the server then reads a label it no longer knows). AppTest instead re-formats the
-# current value with the current options, which hid the crash of issue 9. `browser_like(at)` makes an AppTest
-# send what a browser sends: the label it showed last, updated only when the user picks or the server sets it.
+# The browser keeps the *label* a selectbox or radio shows and sends that string back on every rerun, even
+# after the options changed under it (the server then reads a label it no longer knows). AppTest instead
+# re-formats the current value with the current options, which hid the crash of issue 9. `browser_like(at)`
+# makes an AppTest send what a browser sends: the label it showed last, updated only when the user picks or
+# the server sets it.
 
-_FRONTEND = "_browser_selectbox_labels"
+_FRONTEND = "_browser_option_labels"
+_LABELLED = (Selectbox, Radio)
 
 
-def _selectbox_state(self):
-    ws = _ORIGINAL_SELECTBOX_STATE.fget(self)
-    runner = getattr(self.root, "_runner", None)
-    labels = getattr(runner, _FRONTEND, None)
-    if labels is not None and self.key in labels and labels[self.key] is not None:
-        ws.string_value = labels[self.key]
-    return ws
+def _labelled_state(original):
+    def state(self):
+        ws = original.fget(self)
+        labels = getattr(getattr(self.root, "_runner", None), _FRONTEND, None)
+        if labels is not None and self.key is not None and labels.get(self.key) is not None:
+            ws.string_value = labels[self.key]
+        return ws
+
+    return property(state)
 
 
 def _remember_labels(at: AppTest) -> None:
-    """After a run: what each selectbox shows now (a server-set value replaces the browser's own)."""
+    """After a run: what each selectbox/radio shows now (a server-set value replaces the browser's own)."""
     labels = getattr(at, _FRONTEND)
-    for box in at.selectbox:
+    for box in [*at.selectbox, *at.radio]:
+        if box.key is None:
+            continue
         proto = box.proto
         if proto.set_value and proto.HasField("raw_value"):
             labels[box.key] = proto.raw_value
@@ -83,13 +89,13 @@ def _remember_labels(at: AppTest) -> None:
 
 
 def browser_like(at: AppTest) -> AppTest:
-    """Make `at` send selectbox labels the way a browser does (see above); call before the first run."""
+    """Make `at` send option labels the way a browser does (see above); call before the first run."""
     setattr(at, _FRONTEND, {})
     return at
 
 
 def browser_run(at: AppTest) -> AppTest:
-    """at.run(), then remember what the selectboxes show (for browser_like AppTests)."""
+    """at.run(), then remember what the selectboxes and radios show (for browser_like AppTests)."""
     at.run()
     if hasattr(at, _FRONTEND):
         _remember_labels(at)
@@ -97,12 +103,12 @@ def browser_run(at: AppTest) -> AppTest:
 
 
 def browser_select(at: AppTest, key: str, label: str) -> AppTest:
-    """The user picks the option shown as `label` in the selectbox `key`."""
+    """The user picks the option shown as `label` in the selectbox or radio `key`."""
     getattr(at, _FRONTEND)[key] = label
-    box = at.selectbox(key=key)
+    box = next(w for w in [*at.selectbox, *at.radio] if w.key == key)
     box.set_value(box.value)  # mark the widget as touched so AppTest sends its state
     return browser_run(at)
 
 
-_ORIGINAL_SELECTBOX_STATE = Selectbox._widget_state
-Selectbox._widget_state = property(_selectbox_state)
+for _cls in _LABELLED:
+    _cls._widget_state = _labelled_state(_cls._widget_state)
