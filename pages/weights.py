@@ -77,7 +77,7 @@ with st.expander("What the file must contain"):
         "is encoded with your ids; without it, the corpus needs exactly D different words.\n"
         "- Optional head `w_o` (H,) or (H, 1) and `b_o` (one number) for the output ŷ.\n"
         "- One layer, one direction (no `_l1`, no `_reverse` keys); at most "
-        f"{weights_io.MAX_HIDDEN} hidden units and {weights_io.MAX_BYTES // 2**20} MB.\n"
+        f"{weights_io.MAX_UPLOAD_HIDDEN} hidden units and {weights_io.MAX_BYTES // 2**20} MB.\n"
         "- Trained with an embedding layer E (V, d)? Fold it in, the result is exact for one-hot inputs: "
         "Keras `kernel = E @ kernel`, PyTorch `weight_ih_l0 = weight_ih_l0 @ E.T`."
     )

@@ -844,15 +844,6 @@ def cell_class(kind: str) -> type[Cell]:
         raise ValueError(f"cell kind must be one of {', '.join(CELL_KINDS)}, got {kind!r}") from None
 
 
-def cell_class_for_blocks(n_blocks: int) -> type[Cell]:
-    """The kind whose W_hh stacks `n_blocks` gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU), read from shapes."""
-    for cls in CELL_CLASSES.values():
-        if cls.n_blocks == n_blocks:
-            return cls
-    known = ", ".join(f"{c.n_blocks} ({c.kind})" for c in CELL_CLASSES.values())
-    raise ValueError(f"no cell stacks {n_blocks!r} gate blocks; known: {known}")
-
-
 def make_cell(kind: str, input_size: int, hidden_size: int, activation: str = "tanh", seed: int = 0) -> Cell:
     """A seeded cell of the given kind. `activation` ("tanh" | "relu") is a SimpleRNN's; a gated cell's
     activations are fixed, so there it is ignored."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import rnnviz as rv
+
 # --------------------------------------------------------------------------- escaping user text
 
 _LATEX_SPECIAL = {
@@ -31,7 +33,11 @@ _LATEX_SPECIAL = {
     "^": r"\textasciicircum{}",
     "~": r"\textasciitilde{}",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:=\"'^&%@])")
+# Markdown, HTML, Streamlit's $LaTeX$ and :colour[…] / :emoji: directives. The rest ("-", "+", "#",
+# "(", ".") means something only at the start of a line (a list item, a heading), which _MD_LINE_START
+# covers (md_escape makes one line of the text), so "x-y (1)." reads unchanged in the source too.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|:&])")
+_MD_LINE_START = re.compile(r"^(\d+)(?=[.)])|^(?=[-+#])")
 
 
 def latex_escape(text: str) -> str:
@@ -46,8 +52,10 @@ def latex_text(text: str) -> str:
 
 
 def md_escape(text: str) -> str:
-    """User text safe inside st.markdown: every Markdown/HTML/LaTeX metacharacter backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """User text safe inside st.markdown (also st.info, st.error, captions): one line, every Markdown,
+    HTML and LaTeX metacharacter backslash-escaped, no list or heading marker at its start."""
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_LINE_START.sub(lambda m: (m.group(1) or "") + "\\", text, count=1)
 
 
 def html_escape(text: str) -> str:
@@ -133,84 +141,104 @@ def _row_pick(W: str, token_id: int) -> str:
     return rf"x_t W_{{{W}}} = W_{{{W}}}[{token_id},:]"
 
 
-def step_equations(cell, trace, ids: Sequence[int], tokens: Sequence[str], t: int) -> StepEquations:
+def _simple_rnn_step(cell: rv.Cell, trace: rv.Trace, k: int, token_id: int):
+    """h_t = f(x_t W_xh + h_{t-1} W_hh + b): one block, no state update beyond it."""
+    act = r"\tanh" if cell.activation == "tanh" else r"\operatorname{relu}"
+    block = GateBlock(
+        "a", f"h_t = {cell.activation}(a_t)",
+        (Term(_row_pick("xh", token_id), "x_t·W_xh", trace.x_part[k]),
+         Term("h_{t-1} W_{hh}", "h_{t-1}·W_hh", trace.h_part[k]),
+         Term("b", "b", np.asarray(cell.b_h))),
+        Term("a_t", "a_t (sum)", trace.pre["a"][k]),
+        Term("h_t", "h_t", trace.h[k]), act)
+    return [block], []
+
+
+def _lstm_step(cell: rv.Cell, trace: rv.Trace, k: int, token_id: int):
+    """i, f, c̃, o from x_t W_x· + h_{t-1} W_h· + b_·; then c_t = f ⊙ c_{t-1} + i ⊙ c̃, h_t = o ⊙ tanh(c_t)."""
+    blocks = []
+    for g in cell.gate_names:
+        blocks.append(GateBlock(
+            g, _LSTM_TITLES[g],
+            (Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", cell.gate_block(trace.x_part[k], g)),
+             Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", cell.gate_block(trace.h_part[k], g)),
+             Term(f"b_{g}", f"b_{g}", cell.gate_block(np.asarray(cell.b_h), g))),
+            Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
+            Term(_LSTM_SYMBOL[g], _PLAIN_SYMBOL[g], trace.gates[g][k]),
+            r"\tanh" if g == "g" else r"\sigma"))
+    i, f, g = (trace.gates[n][k] for n in ("i", "f", "g"))
+    update = [
+        Term(r"f_t \odot c_{t-1}", "f_t⊙c_{t-1}", f * trace.c_prev[k]),
+        Term(r"i_t \odot \tilde{c}_t", "i_t⊙c̃_t", i * g),
+        Term(r"c_t = f_t \odot c_{t-1} + i_t \odot \tilde{c}_t", "c_t", trace.c[k]),
+        Term(r"\tanh(c_t)", "tanh(c_t)", trace.tanh_c[k]),
+        Term(r"h_t = o_t \odot \tanh(c_t)", "h_t", trace.h[k]),
+    ]
+    return blocks, update
+
+
+def _gru_step(cell: rv.Cell, trace: rv.Trace, k: int, token_id: int):
+    """r, z from both sides' products and biases, h̃ with r ⊙ (h_{t-1} W_hn + b_hn), then the mix."""
+    r = trace.gates["r"][k]
+    blocks = []
+    for g in cell.gate_names:
+        x_g = cell.gate_block(trace.x_part[k], g)
+        bx_g = cell.gate_block(np.asarray(cell.b_xh), g)
+        hp_g = cell.gate_block(trace.h_part[k], g)
+        bh_g = cell.gate_block(np.asarray(cell.b_hh), g)
+        terms = [Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", x_g),
+                 Term(f"b_{{x{g}}}", f"b_x{g}", bx_g)]
+        if g == "n":
+            terms.append(Term(r"r_t \odot (h_{t-1} W_{hn} + b_{hn})", "r_t⊙(h_{t-1}·W_hn + b_hn)",
+                              r * (hp_g + bh_g)))
+        else:
+            terms += [Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", hp_g),
+                      Term(f"b_{{h{g}}}", f"b_h{g}", bh_g)]
+        blocks.append(GateBlock(
+            g, _GRU_TITLES[g], tuple(terms),
+            Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
+            Term(_GRU_SYMBOL[g], _PLAIN_SYMBOL[g], trace.gates[g][k]),
+            r"\tanh" if g == "n" else r"\sigma"))
+    z, n = trace.gates["z"][k], trace.gates["n"][k]
+    update = [
+        Term(r"(1 - z_t) \odot \tilde{h}_t", "(1−z_t)⊙h̃_t", (1.0 - z) * n),
+        Term(r"z_t \odot h_{t-1}", "z_t⊙h_{t-1}", z * trace.h_prev[k]),
+        Term(r"h_t = (1 - z_t) \odot \tilde{h}_t + z_t \odot h_{t-1}", "h_t", trace.h[k]),
+    ]
+    return blocks, update
+
+
+_STEP_TERMS = {"SimpleRNN": _simple_rnn_step, "LSTM": _lstm_step, "GRU": _gru_step}  # one per rv.CELL_KINDS
+
+
+def step_equations(cell: rv.Cell, trace: rv.Trace, ids: Sequence[int], tokens: Sequence[str],
+                   t: int) -> StepEquations:
     """The terms of step t (1-based) for a SimpleRNN, LSTM or GRU, read from the trace."""
     if not 1 <= t <= trace.T:
         raise ValueError(f"time step t must lie in 1..{trace.T}, got {t}")
+    if cell.kind not in _STEP_TERMS:
+        raise ValueError(f"unknown cell kind {cell.kind!r}")
     k = t - 1
     token_id = int(ids[k])
-    kind = cell.kind
-    blocks: list[GateBlock] = []
-    update: list[Term] = []
-    if kind == "SimpleRNN":
-        act = r"\tanh" if cell.activation == "tanh" else r"\operatorname{relu}"
-        blocks.append(GateBlock(
-            "a", f"h_t = {cell.activation}(a_t)",
-            (Term(_row_pick("xh", token_id), "x_t·W_xh", trace.x_part[k]),
-             Term("h_{t-1} W_{hh}", "h_{t-1}·W_hh", trace.h_part[k]),
-             Term("b", "b", np.asarray(cell.b_h))),
-            Term("a_t", "a_t (sum)", trace.pre["a"][k]),
-            Term("h_t", "h_t", trace.h[k]), act))
-    elif kind == "LSTM":
-        for g in cell.gate_names:
-            sym = _LSTM_SYMBOL[g]
-            blocks.append(GateBlock(
-                g, _LSTM_TITLES[g],
-                (Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", cell.gate_block(trace.x_part[k], g)),
-                 Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", cell.gate_block(trace.h_part[k], g)),
-                 Term(f"b_{g}", f"b_{g}", cell.gate_block(np.asarray(cell.b_h), g))),
-                Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
-                Term(sym, _PLAIN_SYMBOL[g], trace.gates[g][k]),
-                r"\tanh" if g == "g" else r"\sigma"))
-        i, f, g = (trace.gates[n][k] for n in ("i", "f", "g"))
-        update = [
-            Term(r"f_t \odot c_{t-1}", "f_t⊙c_{t-1}", f * trace.c_prev[k]),
-            Term(r"i_t \odot \tilde{c}_t", "i_t⊙c̃_t", i * g),
-            Term(r"c_t = f_t \odot c_{t-1} + i_t \odot \tilde{c}_t", "c_t", trace.c[k]),
-            Term(r"\tanh(c_t)", "tanh(c_t)", trace.tanh_c[k]),
-            Term(r"h_t = o_t \odot \tanh(c_t)", "h_t", trace.h[k]),
-        ]
-    elif kind == "GRU":
-        r = trace.gates["r"][k]
-        for g in cell.gate_names:
-            x_g = cell.gate_block(trace.x_part[k], g)
-            bx_g = cell.gate_block(np.asarray(cell.b_xh), g)
-            hp_g = cell.gate_block(trace.h_part[k], g)
-            bh_g = cell.gate_block(np.asarray(cell.b_hh), g)
-            terms = [Term(_row_pick("x" + g, token_id), f"x_t·W_x{g}", x_g),
-                     Term(f"b_{{x{g}}}", f"b_x{g}", bx_g)]
-            if g == "n":
-                terms.append(Term(r"r_t \odot (h_{t-1} W_{hn} + b_{hn})", "r_t⊙(h_{t-1}·W_hn + b_hn)",
-                                  r * (hp_g + bh_g)))
-            else:
-                terms += [Term(f"h_{{t-1}} W_{{h{g}}}", f"h_{{t-1}}·W_h{g}", hp_g),
-                          Term(f"b_{{h{g}}}", f"b_h{g}", bh_g)]
-            blocks.append(GateBlock(
-                g, _GRU_TITLES[g], tuple(terms),
-                Term(f"a^{{({g})}}_t", f"a({g}) sum", trace.pre[g][k]),
-                Term(_GRU_SYMBOL[g], _PLAIN_SYMBOL[g], trace.gates[g][k]),
-                r"\tanh" if g == "n" else r"\sigma"))
-        z, n = trace.gates["z"][k], trace.gates["n"][k]
-        update = [
-            Term(r"(1 - z_t) \odot \tilde{h}_t", "(1−z_t)⊙h̃_t", (1.0 - z) * n),
-            Term(r"z_t \odot h_{t-1}", "z_t⊙h_{t-1}", z * trace.h_prev[k]),
-            Term(r"h_t = (1 - z_t) \odot \tilde{h}_t + z_t \odot h_{t-1}", "h_t", trace.h[k]),
-        ]
-    else:
-        raise ValueError(f"unknown cell kind {kind!r}")
-    return StepEquations(kind, t, str(tokens[k]), token_id, trace.D, trace.H, tuple(blocks), tuple(update))
+    blocks, update = _STEP_TERMS[cell.kind](cell, trace, k, token_id)
+    return StepEquations(cell.kind, t, str(tokens[k]), token_id, trace.D, trace.H, tuple(blocks),
+                         tuple(update))
+
+
+_GATE_LATEX = {"i": "i", "f": "f", "g": r"\tilde{c}", "o": "o", "r": "r", "z": "z", "n": r"\tilde{h}"}
 
 
 def shapes_latex(kind: str, V: int, H: int) -> str:
     """The step's matrix shapes, e.g. x_t (1×V) · W_xh (V×H) + h_{t-1} (1×H) · W_hh (H×H) + b (1×H)."""
-    G = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[kind]
+    cls = rv.cell_class(kind)
+    G = cls.n_blocks
     GH = f"{G * H}" if G > 1 else f"{H}"
-    bias = "b" if kind != "GRU" else "b_x + b_h"
+    bias = "b" if len(cls.bias_names) == 1 else "b_x + b_h"
     core = (rf"\underset{{(1\times {V})}}{{x_t}} \cdot \underset{{({V}\times {GH})}}{{W_{{xh}}}}"
             rf" \;+\; \underset{{(1\times {H})}}{{h_{{t-1}}}} \cdot \underset{{({H}\times {GH})}}{{W_{{hh}}}}"
             rf" \;+\; \underset{{(1\times {GH})}}{{{bias}}} \;\longrightarrow\; (1\times {GH})")
     if G > 1:
-        names = "i, f, \\tilde{c}, o" if kind == "LSTM" else "r, z, \\tilde{h}"
+        names = ", ".join(_GATE_LATEX[g] for g in cls.gate_names)
         core += rf"\;=\; \text{{{G} blocks of {H}: }} {names}"
     return core
 
@@ -286,7 +314,19 @@ class AnnVsRnn:
         return T * self.V * self.H + self.H
 
 
-RNN_FORMULAS = {"SimpleRNN": "V·H + H·H + H", "LSTM": "4·(V·H + H·H + H)", "GRU": "3·(V·H + H·H + 2·H)"}
+def param_formula(kind: str, V: int | None = None, H: int | None = None) -> str:
+    """Keras' parameter count of a cell as the lecture writes it, from the registry (G gate blocks, B bias
+    vectors per block): "V·H + H·H + H", "4·(V·H + H·H + H)", "3·(V·H + H·H + 2·H)"; with V and H also
+    the numbers put in, "V·H + H·H + H = 5·3 + 3·3 + 3"."""
+    cls = rv.cell_class(kind)
+    G, B = cls.n_blocks, len(cls.bias_names)
+
+    def formula(v: object, h: object) -> str:
+        inner = f"{v}·{h} + {h}·{h} + " + (f"{B}·{h}" if B > 1 else f"{h}")
+        return inner if G == 1 else f"{G}·({inner})"
+
+    text = formula("V", "H")
+    return text if V is None or H is None else f"{text} = {formula(V, H)}"
 
 
 def ann_vs_rnn(lengths: Sequence[int], V: int, H: int, kind: str, rnn_weights: int) -> AnnVsRnn:
@@ -296,15 +336,15 @@ def ann_vs_rnn(lengths: Sequence[int], V: int, H: int, kind: str, rnn_weights: i
     rows = len(lengths) * T_max
     return AnnVsRnn(B=len(lengths), T_max=T_max, V=V, H=H, tokens=sum(lengths), padded_input=T_max * V,
                     padding_rows=rows - sum(lengths), rows=rows, ann_weights=T_max * V * H + H,
-                    rnn_weights=int(rnn_weights), rnn_formula=RNN_FORMULAS[kind], head_weights=H + 1)
+                    rnn_weights=int(rnn_weights), rnn_formula=param_formula(kind), head_weights=H + 1)
 
 
-def weight_columns(cell) -> list[str]:
-    """Column names of W_xh / W_hh: "unit 1".. for a SimpleRNN, gate-and-unit ("f2") for gated cells."""
+def weight_columns(cell: rv.Cell) -> list[str]:
+    """Column names of W_xh / W_hh: "unit 1".. for a SimpleRNN, gate · unit ("f·2") for gated cells."""
     H = cell.hidden_size
     if not cell.gate_names:
         return [f"unit {u + 1}" for u in range(H)]
-    return [f"{g}{u + 1}" for g in cell.gate_names for u in range(H)]
+    return [f"{g}·{u + 1}" for g in cell.gate_names for u in range(H)]
 
 
 PICK_COLOUR = "#d55e00"  # Okabe–Ito vermillion: the row that x_t picks

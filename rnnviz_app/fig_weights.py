@@ -10,14 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import theme
-
-
-def column_labels(cell: Any) -> list[str]:
-    """One label per column of W_xh / W_hh: the unit, with its gate for an LSTM or GRU ("f·2")."""
-    H = cell.hidden_size
-    if not cell.gate_names:
-        return [f"unit {j + 1}" for j in range(H)]
-    return [f"{g}·{j + 1}" for g in cell.gate_names for j in range(H)]
+from .equations import weight_columns
 
 
 def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool = False) -> go.Figure:
@@ -28,7 +21,7 @@ def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool
     rows_x = [str(w) for w in words] if words is not None and len(words) == D else [
         f"input {i + 1}" for i in range(D)]
     rows_h = [f"unit {i + 1}" for i in range(H)]
-    cols = column_labels(cell)
+    cols = weight_columns(cell)
     vmax = float(max(np.max(np.abs(W_xh)), np.max(np.abs(W_hh)), 1e-12))
     titles = ("W<sub>xh</sub> (input → hidden)", "W<sub>hh</sub> (hidden → hidden)")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, subplot_titles=titles)

@@ -88,7 +88,7 @@ class ModelView:
     tokens: tuple[str, ...]
     ids: tuple[int, ...]
     x: np.ndarray  # (T, V)
-    cell: Any  # rv.SimpleRNN | rv.LSTM | rv.GRU
+    cell: rv.Cell
     head: rv.SigmoidHead
     h0: np.ndarray
     c0: np.ndarray | None
@@ -146,14 +146,7 @@ def _custom_vocab(corpus: Corpus, custom: CustomWeights) -> Corpus:
     return replace(corpus, vocab=vocab)
 
 
-def make_cell(kind: str, input_size: int, hidden: int, activation: str, seed: int):
-    if kind == "SimpleRNN":
-        return rv.SimpleRNN(input_size, hidden, activation=activation, seed=seed)
-    if kind == "LSTM":
-        return rv.LSTM(input_size, hidden, seed=seed)
-    if kind == "GRU":
-        return rv.GRU(input_size, hidden, seed=seed)
-    raise ValueError(f"cell must be SimpleRNN, LSTM or GRU, got {kind!r}")
+make_cell = rv.make_cell  # (kind, input_size, hidden, activation, seed): the core's one registry
 
 
 def initial_state(mode: str, hidden: int, seed: int) -> np.ndarray:
@@ -177,8 +170,7 @@ def build_model(settings: Mapping[str, Any], custom: CustomWeights | None = None
                           "for example “movie was good | 1”.")
     if custom is not None:
         corpus = _custom_vocab(corpus, custom)
-        s.update(cell=custom.cell.kind, hidden=custom.cell.hidden_size,
-                 act=getattr(custom.cell, "activation", s["act"]))
+        s.update(cell=custom.cell.kind, hidden=custom.cell.hidden_size, act=custom.cell.activation)
     notes = list(corpus.notes)
     index = s["sentence"] - 1
     if index >= len(corpus):
@@ -190,7 +182,7 @@ def build_model(settings: Mapping[str, Any], custom: CustomWeights | None = None
     x = rv.one_hot_ids(ids, V)
     cell = custom.cell if custom is not None else make_cell(s["cell"], V, H, s["act"], s["seed"])
     h0 = initial_state(s["h0"], H, s["seed"])
-    c0 = initial_state(s["h0"], H, s["seed"] + 1) if s["cell"] == "LSTM" else None
+    c0 = initial_state(s["h0"], H, s["seed"] + 1) if cell.has_cell_state else None
     trace = cell.forward(x, h0, c0)
     head = rv.SigmoidHead.init(H, s["seed"])
     if custom is not None and custom.head is not None:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from . import export, state
+from .equations import md_escape
 from .model import EmptyCorpus, ModelView, WeightsMismatch, build_model, parse_corpus
 from .weights_io import CustomWeights
 
@@ -300,12 +301,7 @@ def presentation_css() -> None:
 # --------------------------------------------------------------------------- share and download
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|])")
-
-
-def escape_md(text: str) -> str:
-    """User-derived text for st.markdown: markdown/HTML characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+escape_md = md_escape  # user-derived text for st.markdown: one escaping for every page (equations.md_escape)
 
 
 def share_query(values: Mapping[str, Any]) -> str:

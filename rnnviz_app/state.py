@@ -13,17 +13,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CELLS = ("SimpleRNN", "LSTM", "GRU")
-ACTIVATIONS = ("tanh", "relu")
+from rnnviz import ACTIVATIONS, CELL_KINDS, PADDINGS
+
+CELLS = CELL_KINDS  # the core's registry decides which cells there are
 H0_MODES = ("zeros", "random")
-PADDINGS = ("post", "pre")
 LAB_LENGTHS = ("sentence", "generated")
 
 DEFAULT_CORPUS = "movie was good | 1\nmovie was bad | 0\nmovie was not good | 0"
 MAX_CORPUS_CHARS = 20_000  # longer text is kept in the box but not processed
 MAX_SENTENCES = 200
 MAX_STEPS = 40  # time steps shown per sentence (the unrolled view stays readable)
-MAX_HIDDEN = 16
+MAX_HIDDEN = 16  # the sidebar's hidden-size range: enough for every lesson, every picture readable
+MAX_UPLOAD_HIDDEN = 32  # an uploaded trained layer may be larger (32 units is a common size)
 MAX_SEED = 2**31 - 1
 
 

@@ -24,12 +24,13 @@ import numpy as np
 
 import rnnviz as rv
 
+from .state import MAX_UPLOAD_HIDDEN
+
 MAX_BYTES = 5 * 1024 * 1024  # upload size cap, checked before anything is read
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a compressed .npz may not unpack to more than this
-MAX_HIDDEN = 32  # larger layers make the unrolled pictures unreadable
 MAX_INPUT = 5000  # one-hot inputs: the vocabulary size
-KINDS = ("SimpleRNN", "LSTM", "GRU")
-BLOCKS = {1: "SimpleRNN", 4: "LSTM", 3: "GRU"}  # G = gate blocks → cell type
+KINDS = rv.CELL_KINDS
+BLOCKS = {cls.n_blocks: kind for kind, cls in rv.CELL_CLASSES.items()}  # G = gate blocks → cell type
 TORCH_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 KERAS_KEYS = ("kernel", "recurrent_kernel", "bias")
 EXTRA_KEYS = ("w_o", "b_o", "vocab")
@@ -44,7 +45,7 @@ class WeightsError(ValueError):
 class CustomWeights:
     """A user's recurrent layer, ready for the app: the cell, an optional head and vocabulary."""
 
-    cell: rv.SimpleRNN | rv.LSTM | rv.GRU
+    cell: rv.Cell
     head: rv.SigmoidHead | None
     vocab: tuple[str, ...] | None
     source: str  # "pytorch" | "keras"
@@ -59,10 +60,7 @@ class CustomWeights:
     @property
     def summary(self) -> str:
         """E.g. "LSTM, H=8, from PyTorch" (SimpleRNN adds its activation)."""
-        kind = self.kind
-        if kind == "SimpleRNN":
-            kind = f"SimpleRNN ({self.cell.activation})"
-        return f"{kind}, H={self.cell.hidden_size}, from {SOURCES[self.source]}"
+        return f"{self.cell.label}, H={self.cell.hidden_size}, from {SOURCES[self.source]}"
 
 
 def _shape(a: np.ndarray) -> str:
@@ -155,17 +153,18 @@ def _infer_kind(layout: str, arrays: dict[str, np.ndarray]) -> tuple[str, str]:
     if a.ndim != 2 or min(a.shape) < 1:
         raise WeightsError(f"{name} has shape {_shape(a)}; expected a matrix")
     rows, cols = a.shape if layout == "pytorch" else a.shape[::-1]
-    if rows % cols == 0 and rows // cols in BLOCKS:
-        G = rows // cols
+    G = rows // cols
+    if rows % cols == 0 and G in BLOCKS:
         return BLOCKS[G], f"{name} {_shape(a)}: {G} block{'s' if G > 1 else ''} of H={cols}"
     want = "(G·H, H)" if layout == "pytorch" else "(H, G·H)"
-    raise WeightsError(f"{name} has shape {_shape(a)}; expected {want} with G = 1 (SimpleRNN), 4 (LSTM) or "
-                       "3 (GRU) gate blocks")
+    *first, last = (f"{g} ({kind})" for g, kind in BLOCKS.items())
+    raise WeightsError(f"{name} has shape {_shape(a)}; expected {want} with G = {', '.join(first)} or "
+                       f"{last} gate blocks")
 
 
-def _build_cell(layout: str, kind: str, activation: str, arrays: dict[str, np.ndarray]):
-    cls = {"SimpleRNN": rv.SimpleRNN, "LSTM": rv.LSTM, "GRU": rv.GRU}[kind]
-    kw = {"activation": activation} if kind == "SimpleRNN" else {}
+def _build_cell(layout: str, kind: str, activation: str, arrays: dict[str, np.ndarray]) -> rv.Cell:
+    cls = rv.cell_class(kind)
+    kw = cls.activation_kwargs(activation)  # a SimpleRNN's choice; a gated cell's tanh is fixed
     if layout == "pytorch":
         missing = [k for k in TORCH_KEYS if k not in arrays]
         if missing:
@@ -257,11 +256,11 @@ def load_weights(data: bytes, kind: str | None = None, activation: str = "tanh",
     except (ValueError, TypeError) as exc:
         hint = "" if inferred == kind else f" (these shapes fit a {inferred}: {why})"
         raise WeightsError(f"{exc}{hint}") from exc
-    if kind == "SimpleRNN" and activation == "relu":
+    if cell.activation == "relu":
         notes.append("Activation: relu (as chosen; a file does not record it).")
     H, D = cell.hidden_size, cell.input_size
-    if H > MAX_HIDDEN:
-        raise WeightsError(f"the layer has {H} hidden units; rnnviz draws at most {MAX_HIDDEN}")
+    if H > MAX_UPLOAD_HIDDEN:
+        raise WeightsError(f"the layer has {H} hidden units; rnnviz draws at most {MAX_UPLOAD_HIDDEN}")
     if D > MAX_INPUT:
         raise WeightsError(f"the layer has {D} inputs; rnnviz feeds one-hot words and reads at most "
                            f"{MAX_INPUT}")

@@ -8,7 +8,6 @@ Without chromium they are skipped locally, but fail when ``CI=true``.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tasks import DEBIAN_CHROMIUM, find_chromium  # one lookup for `tasks.py test` and the tests
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60.0
-
-
-def find_chromium() -> str | None:
-    if DEBIAN_CHROMIUM.exists():
-        return str(DEBIAN_CHROMIUM)
-    return shutil.which("chromium")
 
 
 CHROMIUM = find_chromium()

@@ -201,13 +201,10 @@ def test_registry_knows_every_kind_once():
         assert issubclass(cls, rv.Cell) and cls.kind == kind and rv.cell_class(kind) is cls
         assert len(cls.gate_names) == (cls.n_blocks if cls.n_blocks > 1 else 0)
         assert sorted(cls.keras_gate_names) == sorted(cls.gate_names)
-        assert rv.cell_class_for_blocks(cls.n_blocks) is cls
     with pytest.raises(TypeError):
         rv.CELL_CLASSES["RNN"] = rv.SimpleRNN  # one registry for every user of the process
     with pytest.raises(ValueError, match=r"SimpleRNN, LSTM, GRU, got 'Elman'"):
         rv.cell_class("Elman")
-    with pytest.raises(ValueError, match="2"):
-        rv.cell_class_for_blocks(2)
 
 
 @pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])

@@ -110,7 +110,7 @@ def test_shapes_latex_names_the_seeds_shapes() -> None:
 
 def test_weight_columns() -> None:
     assert eq.weight_columns(rv.SimpleRNN(5, 2)) == ["unit 1", "unit 2"]
-    assert eq.weight_columns(rv.GRU(5, 2)) == ["r1", "r2", "z1", "z2", "n1", "n2"]
+    assert eq.weight_columns(rv.GRU(5, 2)) == ["r·1", "r·2", "z·1", "z·2", "n·1", "n·2"]
 
 
 # --------------------------------------------------------------------------- why not an ANN

@@ -9,9 +9,17 @@ import numpy as np
 import pytest
 
 import rnnviz as rv
-from rnnviz_app import export
+from rnnviz_app import export, state
 from rnnviz_app.model import WeightsMismatch, build_model
-from rnnviz_app.weights_io import MAX_BYTES, MAX_HIDDEN, CustomWeights, WeightsError, load_weights
+from rnnviz_app.weights_io import (
+    BLOCKS,
+    KINDS,
+    MAX_BYTES,
+    MAX_UPLOAD_HIDDEN,
+    CustomWeights,
+    WeightsError,
+    load_weights,
+)
 
 CELLS = {"SimpleRNN": rv.SimpleRNN, "LSTM": rv.LSTM, "GRU": rv.GRU}
 WORDS = ["movie", "was", "good", "bad", "not"]  # the default corpus' vocabulary, in id order
@@ -166,7 +174,8 @@ def _bad_files() -> dict[str, tuple[bytes, dict, str]]:
         "keras gru bias": (npz(kernel=gru_k[0], recurrent_kernel=gru_k[1], bias=np.zeros(6)), {},
                            r"bias has shape \(6,\).*\(2, 6\)"),
         "keras missing bias": (npz(kernel=gru_k[0], recurrent_kernel=gru_k[1]), {}, "missing bias"),
-        "too many units": (npz(**make_cell("SimpleRNN", H=MAX_HIDDEN + 1).to_torch()), {}, "hidden units"),
+        "too many units": (npz(**make_cell("SimpleRNN", H=MAX_UPLOAD_HIDDEN + 1).to_torch()), {},
+                           "hidden units"),
         "vocab size": (npz(**lstm, vocab=np.array(["a", "b"])), {}, "vocab has 2 words.*input size is 5"),
         "vocab numbers": (npz(**lstm, vocab=np.arange(5)), {}, "vocab holds"),
         "vocab 2-d": (npz(**lstm, vocab=np.array([WORDS, WORDS])), {}, "vocab has shape"),
@@ -264,3 +273,28 @@ def test_vocab_entries_that_no_typed_word_can_match_are_made_safe_to_show() -> N
     assert len(cw.vocab[4]) == 40
     assert not any(c in "".join(cw.vocab) for c in "<>&")
     assert any("never match" in n for n in cw.notes)
+
+
+# ----------------------------------------------------------------- one registry, two hidden-size limits
+
+
+def test_kinds_and_block_counts_come_from_the_core_registry() -> None:
+    assert KINDS == rv.CELL_KINDS
+    assert BLOCKS == {1: "SimpleRNN", 4: "LSTM", 3: "GRU"}
+    with pytest.raises(WeightsError, match=r"G = 1 \(SimpleRNN\), 4 \(LSTM\) or 3 \(GRU\)"):
+        load_weights(npz(weight_ih_l0=np.zeros((6, 5)), weight_hh_l0=np.zeros((6, 3)),
+                         bias_ih_l0=np.zeros(6), bias_hh_l0=np.zeros(6)))
+    assert load_weights(npz(**make_cell("SimpleRNN", activation="relu").to_torch()),
+                        activation="relu").summary == "SimpleRNN (relu), H=3, from PyTorch"
+    lstm = load_weights(npz(**make_cell("LSTM").to_torch()), activation="relu")  # relu is a SimpleRNN's only
+    assert lstm.summary == "LSTM, H=3, from PyTorch" and lstm.cell.activation == "tanh"
+
+
+def test_an_upload_may_be_larger_than_the_sidebar_allows() -> None:
+    # the sidebar offers H = 1..16 (every lesson's pictures stay readable); a trained layer of up to 32 units
+    # (a common size) is still read, and every page's model is built on it
+    assert state.MAX_HIDDEN < MAX_UPLOAD_HIDDEN == 32
+    H = state.MAX_HIDDEN + 4
+    cw = load_weights(npz(**make_cell("GRU", H=H).to_torch(), vocab=np.array(WORDS)))
+    view = build_model({}, cw)
+    assert view.H == H and view.trace.h.shape == (3, H) and view.settings["hidden"] == H
