@@ -24,11 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells import ACTIVATIONS, GRU, LSTM, Grads, ReadOnlyDict, SimpleRNN, Trace
+from .cells import ACTIVATIONS, CELL_CLASSES, CELL_KINDS, Grads, ReadOnlyDict, Trace, make_cell
 from .train import SoftmaxHead
 
-CELL_CLASSES = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
-KINDS = tuple(CELL_CLASSES)
 TORCH_PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _TORCH_KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
 
@@ -55,7 +53,7 @@ def _positive_int(name: str, v) -> int:
 
 def _check_kind(kind, activation) -> None:
     if kind not in CELL_CLASSES:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(CELL_KINDS)}, got {kind!r}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
     if kind != "SimpleRNN" and activation != "tanh":
@@ -65,12 +63,6 @@ def _check_kind(kind, activation) -> None:
 def _cell_seed(seed: int, layer: int, direction: int) -> int:
     """Each layer/direction gets its own weights, all derived from the one explicit seed."""
     return int(np.random.SeedSequence([int(seed), layer, direction]).generate_state(1)[0])
-
-
-def _make_cell(kind: str, input_size: int, hidden_size: int, activation: str, seed: int):
-    if kind == "SimpleRNN":
-        return SimpleRNN(input_size, hidden_size, activation=activation, seed=seed)
-    return CELL_CLASSES[kind](input_size, hidden_size, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -210,7 +202,7 @@ class Recurrent:
         if not isinstance(bidirectional, (bool, np.bool_)):
             raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
         dirs = 2 if bidirectional else 1
-        cells = tuple(tuple(_make_cell(kind, D if layer == 0 else dirs * H, H, activation,
+        cells = tuple(tuple(make_cell(kind, D if layer == 0 else dirs * H, H, activation,
                                        _cell_seed(seed, layer, d))
                             for d in range(dirs)) for layer in range(L))
         self._set(kind, activation, cells)
@@ -507,7 +499,6 @@ def connectivity(model, x, h0=None, c0=None) -> np.ndarray:
 
 
 __all__ = [
-    "KINDS",
     "CellGrads",
     "ManyToMany",
     "Recurrent",

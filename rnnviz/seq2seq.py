@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells import ReadOnlyDict, Trace
-from .recurrent import _check_kind, _make_cell, cell_backward
+from .cells import ReadOnlyDict, Trace, make_cell
+from .recurrent import _check_kind, cell_backward
 from .text import one_hot_ids
 from .train import SoftmaxHead
 
@@ -101,8 +101,8 @@ class Seq2Seq:
         """Keras-like initial weights from one seed: encoder over `source_size` one-hot inputs, decoder and
         head over the `target_size` target tokens."""
         _check_kind(kind, activation)
-        enc = _make_cell(kind, source_size, hidden_size, activation, seed)
-        dec = _make_cell(kind, target_size, hidden_size, activation, seed + 1)
+        enc = make_cell(kind, source_size, hidden_size, activation, seed)
+        dec = make_cell(kind, target_size, hidden_size, activation, seed + 1)
         return cls(enc, dec, SoftmaxHead.init(hidden_size, target_size, seed), bos, eos)
 
     @property

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import clip_by_global_norm
-from .recurrent import Recurrent, RecurrentTrace, _make_cell, many_to_many
+from .cells import make_cell
+from .recurrent import Recurrent, RecurrentTrace, many_to_many
 from .seq2seq import Decoded, Seq2Seq
 from .text import Vocabulary, one_hot_ids
 from .train import SoftmaxHead
@@ -278,7 +279,7 @@ def train_next_word(sentences: Sequence[Sequence[str]], kind: str = "LSTM", hidd
     V = len(vocab)
     xs = [one_hot_ids([index[t] for t in s], V) for s in sentences]
     ys = [np.array([index[t] for t in s[1:]] + [index[EOS]]) for s in sentences]
-    cell = _make_cell(kind, V, hidden_size, activation, seed)
+    cell = make_cell(kind, V, hidden_size, activation, seed)
     head = SoftmaxHead.init(hidden_size, V, seed)
     cell, head, losses = fit_many_to_many(cell, head, xs, ys, epochs, lr, batch_size, seed)
     return NextWord(cell=cell, head=head, vocab=vocab, losses=losses)
