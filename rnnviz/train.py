@@ -6,7 +6,7 @@ Many-to-many: ŷ_t = softmax(h_t W_hy + b_y) at every step, L = mean_t −log ŷ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,10 +140,194 @@ def sgd_step(cell: _Cell, head: SigmoidHead, example: ManyToOne, lr: float):
 
 
 # --------------------------------------------------------------------------------------------------------
+# Batched BPTT: N sentences at once (what training runs on)
+# --------------------------------------------------------------------------------------------------------
+# The equations are the cells' own (rnnviz.cells), with a leading batch axis N on every state: x_t is
+# (N, D), h_t (N, H). Sentences shorter than the batch are padded at the end and masked: past its last word
+# a sentence's state is carried unchanged (h_t = h_{t-1}, c_t = c_{t-1}), so its h at the last step of the
+# batch is its own h_T and the gradients are exactly those of the sentence alone. tests/test_core_train.py
+# checks every batched gradient against the per-sentence BPTT of the cells (checked against PyTorch).
+
+
+def _outer_sum(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Σ_t Σ_n u_tn^T d_tn for u (T, N, a), d (T, N, b): a weight used as u_t W gets u_t^T d_t per step."""
+    return u.reshape(-1, u.shape[-1]).T @ d.reshape(-1, d.shape[-1])
+
+
+def _batch_forward(cell: _Cell, X: np.ndarray, mask: np.ndarray | None) -> dict:
+    """Forward over X (N, T, D) from zero states; mask (T, N, 1) is 1 where a sentence still has words.
+    Every cached array is time-major, (T, N, ·)."""
+    W_hh, H = cell.W_hh, cell.hidden_size
+    Xt = X.transpose(1, 0, 2)  # (T, N, D)
+    xW = Xt @ cell.W_xh  # (T, N, G·H): x_t W_xh for every sentence
+    T, N = xW.shape[:2]
+    h = np.zeros((N, H))
+    hs, h_prev = np.empty((T, N, H)), np.empty((T, N, H))
+    cache: dict = {"X": Xt, "h_prev": h_prev, "h": hs, "mask": mask}
+    if cell.kind == "SimpleRNN":
+        a = np.empty((T, N, H))
+        xb = xW + cell.b_h
+        for t in range(T):
+            h_prev[t] = h
+            a[t] = xb[t] + h @ W_hh  # a_t = x_t W_xh + h_{t-1} W_hh + b_h
+            h_new = cell._act(a[t])  # h_t = f(a_t)
+            h = hs[t] = h_new if mask is None else np.where(mask[t], h_new, h)  # padding: h carried
+        cache["a"] = a
+    elif cell.kind == "LSTM":
+        act, cs, c_prev = np.empty((T, N, 4 * H)), np.empty((T, N, H)), np.empty((T, N, H))
+        c = np.zeros((N, H))
+        xb = xW + cell.b_h
+        g_ = slice(2 * H, 3 * H)
+        for t in range(T):
+            h_prev[t], c_prev[t] = h, c
+            z = xb[t] + h @ W_hh  # pre-activations of i, f, g, o
+            gates = act[t]
+            gates[:] = sigmoid(z)  # i, f, o = σ(·)
+            gates[:, g_] = np.tanh(z[:, g_])  # candidate c̃ = tanh(·)
+            c_new = gates[:, H : 2 * H] * c + gates[:, :H] * gates[:, g_]  # c_t = f * c_{t-1} + i * c̃
+            h_new = gates[:, 3 * H :] * np.tanh(c_new)  # h_t = o * tanh(c_t)
+            if mask is not None:  # padding: h and c carried
+                c_new, h_new = np.where(mask[t], c_new, c), np.where(mask[t], h_new, h)
+            c, h = cs[t], hs[t] = c_new, h_new
+        cache.update(act=act, c=cs, c_prev=c_prev)
+    else:
+        act, hn = np.empty((T, N, 3 * H)), np.empty((T, N, H))
+        xb = xW + cell.b_xh
+        H2 = 2 * H
+        for t in range(T):
+            h_prev[t] = h
+            hw = h @ W_hh + cell.b_hh  # h_{t-1} W_hh + b_hh
+            rz = act[t, :, :H2] = sigmoid(xb[t, :, :H2] + hw[:, :H2])  # r, z
+            hn[t] = hw[:, H2:]  # h_{t-1} W_hn + b_hn
+            n = act[t, :, H2:] = np.tanh(xb[t, :, H2:] + rz[:, :H] * hn[t])  # candidate n
+            h_new = n + rz[:, H:] * (h - n)  # (1 - z) * n + z * h_{t-1}
+            h = hs[t] = h_new if mask is None else np.where(mask[t], h_new, h)  # padding: h carried
+        cache.update(act=act, hn=hn)
+    return cache
+
+
+def _batch_backward(cell: _Cell, cache: dict, dh_T: np.ndarray) -> dict[str, np.ndarray]:
+    """BPTT from dL/dh_T (N, H) (the loss sees only the last step); gradients summed over the batch.
+    At a padded step the gradient passes to h_{t-1} (and c_{t-1}) unchanged and reaches no weight."""
+    X, h_prev, mask, W_hh_T, H = cache["X"], cache["h_prev"], cache["mask"], cell.W_hh.T, cell.hidden_size
+    T = h_prev.shape[0]
+    dh_next = dh_T
+
+    def word(t: int, g: np.ndarray) -> np.ndarray:  # the part of g that a real word's step receives
+        return g if mask is None else g * mask[t]
+
+    def passed(t: int, through: np.ndarray, g: np.ndarray) -> np.ndarray:  # to step t-1
+        return through if mask is None else np.where(mask[t], through, g)
+
+    if cell.kind == "SimpleRNN":
+        fprime = cell._act_grad(cache["a"], cache["h"])  # (T, N, H) f'(a_t)
+        d = np.empty_like(fprime)
+        for t in range(T - 1, -1, -1):
+            d[t] = word(t, dh_next) * fprime[t]  # through the activation
+            dh_next = passed(t, d[t] @ W_hh_T, dh_next)  # to h_{t-1}
+        return {"W_xh": _outer_sum(X, d), "W_hh": _outer_sum(h_prev, d), "b_h": d.sum((0, 1))}
+    if cell.kind == "LSTM":
+        act, c, c_prev = cache["act"], cache["c"], cache["c_prev"]
+        d = np.empty_like(act)
+        dc_next = np.zeros_like(dh_T)
+        for t in range(T - 1, -1, -1):
+            i, f, g, o = act[t, :, :H], act[t, :, H : 2 * H], act[t, :, 2 * H : 3 * H], act[t, :, 3 * H :]
+            tc = np.tanh(c[t])
+            gh = word(t, dh_next)
+            dc = word(t, dc_next) + gh * o * (1 - tc * tc)  # dL/dc_t: from c_{t+1} and through h_t
+            d[t, :, :H] = dc * g * i * (1 - i)  # ∂c_t/∂i = c̃, through σ
+            d[t, :, H : 2 * H] = dc * c_prev[t] * f * (1 - f)  # ∂c_t/∂f = c_{t-1}
+            d[t, :, 2 * H : 3 * H] = dc * i * (1 - g * g)  # ∂c_t/∂c̃ = i, through tanh
+            d[t, :, 3 * H :] = gh * tc * o * (1 - o)  # ∂h_t/∂o = tanh(c_t)
+            dc_next = passed(t, dc * f, dc_next)  # to c_{t-1}
+            dh_next = passed(t, d[t] @ W_hh_T, dh_next)  # to h_{t-1}
+        return {"W_xh": _outer_sum(X, d), "W_hh": _outer_sum(h_prev, d), "b_h": d.sum((0, 1))}
+    act, hn = cache["act"], cache["hn"]
+    dx, dw = np.empty_like(act), np.empty_like(act)  # grads of the x-side and h-side products
+    for t in range(T - 1, -1, -1):
+        r, z, n = act[t, :, :H], act[t, :, H : 2 * H], act[t, :, 2 * H :]
+        gh = word(t, dh_next)
+        dn = gh * (1 - z) * (1 - n * n)  # h_t = (1-z) n + z h_{t-1}; n = tanh(·)
+        dz = gh * (h_prev[t] - n) * z * (1 - z)  # ∂h_t/∂z = h_{t-1} - n
+        dr = dn * hn[t] * r * (1 - r)  # r multiplies (h W_hn + b_hn)
+        dx[t, :, :H], dx[t, :, H : 2 * H], dx[t, :, 2 * H :] = dr, dz, dn
+        dw[t, :, : 2 * H] = dx[t, :, : 2 * H]
+        dw[t, :, 2 * H :] = dn * r  # the h-side of n is gated by r
+        dh_next = passed(t, gh * z + dw[t] @ W_hh_T, dh_next)  # direct path z * h_{t-1} plus the gates
+    return {"W_xh": _outer_sum(X, dx), "W_hh": _outer_sum(h_prev, dw), "b_xh": dx.sum((0, 1)),
+            "b_hh": dw.sum((0, 1))}
+
+
+@dataclass(frozen=True, eq=False)
+class BatchStep:
+    """N labelled sentences through cell and head at once: ŷ and L per sentence, and the gradient of the
+    summed loss Σ_n L_n for every parameter of the cell and the head."""
+
+    yhat: np.ndarray  # (N,)
+    loss: np.ndarray  # (N,)
+    grads: Mapping[str, np.ndarray]
+
+
+def _check_batch(cell: _Cell, X, lengths) -> tuple[np.ndarray, np.ndarray | None]:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0 or X.shape[2] != cell.input_size:
+        raise ValueError(f"X must have shape (N, T, {cell.input_size}) with N, T >= 1, got {X.shape}")
+    if lengths is None:
+        return X, None
+    n = np.asarray(lengths)
+    N, T = X.shape[:2]
+    if n.shape != (N,) or n.dtype.kind not in "iu" or n.min() < 1 or n.max() > T:
+        raise ValueError(f"lengths must be {N} integers in 1..{T}, got {np.asarray(lengths).tolist()}")
+    if (n == T).all():
+        return X, None
+    return X, (np.arange(T)[:, None] < n[None, :])[:, :, None]  # (T, N, 1): True on real words
+
+
+def pad_batch(xs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sentences (T_n, D) stacked into X (N, T_max, D), zero rows after each sentence's end, and their
+    lengths (N,): the input of the batched functions, which carry the state over the padding."""
+    if len(xs) == 0:
+        raise ValueError("need at least one sentence")
+    lengths = np.array([len(x) for x in xs])
+    X = np.zeros((len(xs), int(lengths.max()), np.shape(xs[0])[1]))
+    for n, x in enumerate(xs):
+        X[n, : len(x)] = x
+    return X, lengths
+
+
+def batch_last_hidden(cell: _Cell, X, lengths=None) -> np.ndarray:
+    """h_T (N, H) of each sentence of X (N, T, D) (of `lengths` words, default all T), from zero states."""
+    X, mask = _check_batch(cell, X, lengths)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch_forward(cell, X, mask)["h"][-1]
+
+
+def batch_many_to_one(cell: _Cell, head: SigmoidHead, X, y, lengths=None) -> BatchStep:
+    """Forward, loss and BPTT for N sentences at once: X (N, T, D) (padded after `lengths` words, see
+    pad_batch), labels y (N,) in {0, 1}. The same numbers as many_to_one on each sentence (gradients
+    summed), with one loop over time for all of them."""
+    X, mask = _check_batch(cell, X, lengths)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if y.shape != (X.shape[0],) or not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"y must hold {X.shape[0]} labels, each 0 or 1, got {y.tolist()}")
+    cache = _batch_forward(cell, X, mask)
+    h_T = cache["h"][-1]  # (N, H)
+    yhat = sigmoid(h_T @ head.w_o + head.b_o)  # ŷ = σ(h_T w_o + b_o)
+    p = np.clip(yhat, 1e-15, 1 - 1e-15)
+    loss = -y * np.log(p) - (1 - y) * np.log(1 - p)  # binary cross-entropy per sentence
+    dz = yhat - y  # dL/dz for σ + binary cross-entropy
+    grads = _batch_backward(cell, cache, dz[:, None] * head.w_o[None, :])  # dL/dh_T = dz · w_o
+    grads.update(w_o=dz @ h_T, b_o=np.array(dz.sum()))
+    return BatchStep(yhat=yhat, loss=loss, grads=ReadOnlyDict(grads))
+
+
+# --------------------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------------------
 
 OPTIMIZERS = ("sgd", "adam")
+EVAL_BATCH = 256  # sentences per batched forward pass when evaluating
+STOP_REASONS = ("done", "diverged", "stopped")
 
 
 @dataclass(frozen=True)
@@ -154,7 +338,7 @@ class TrainConfig:
     batch_size: int | None = None  # None: full batch (mean gradient over all sentences)
     clip_norm: float | None = None  # clip the global gradient norm to this value before the update
     seed: int = 0  # shuffles the sentences when batch_size is set
-    snapshot_epochs: tuple[int, ...] = ()  # epochs (1-based) whose parameters are kept in the history
+    snapshot_epochs: tuple[int, ...] = ()  # epochs (1-based; 0 = before training) whose parameters are kept
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
@@ -168,17 +352,31 @@ class TrainConfig:
             raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size!r}")
+        if self.clip_norm is not None and not (self.clip_norm > 0 and np.isfinite(self.clip_norm)):
+            raise ValueError(f"clip_norm must be a positive number or None, got {self.clip_norm!r}")
 
 
 @dataclass(frozen=True, eq=False)
 class History:
-    """Per-epoch loss (mean BCE), accuracy (ŷ ≥ 0.5 vs label), pre-clip gradient norm; snapshots."""
+    """Per epoch: loss (mean BCE), accuracy (ŷ ≥ 0.5 vs label) and the largest pre-clip global gradient
+    norm ‖∂L/∂θ‖ of its updates (and whether any was clipped), for the epochs that ran; snapshots of the
+    parameters; why training ended. A run that diverged stops at the epoch whose gradient or loss stopped
+    being a finite number: that epoch's loss and accuracy are NaN (the parameters are the last finite ones).
+    """
 
     loss: np.ndarray
     accuracy: np.ndarray
     grad_norm: np.ndarray
     clipped: np.ndarray
     snapshots: Mapping[int, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    initial_loss: float = float("nan")  # before the first update (epoch 0)
+    initial_accuracy: float = float("nan")
+    stop_reason: str = "done"  # "done" | "diverged" (NaN/overflow) | "stopped" (the callback asked)
+    diverged_at: int | None = None  # 1-based epoch that diverged
+
+    @property
+    def epochs_run(self) -> int:
+        return int(self.loss.size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,17 +386,56 @@ class TrainResult:
     history: History
 
 
+@dataclass(frozen=True, eq=False)
+class EpochReport:
+    """What a training callback sees after each epoch (1-based), with the parameters at that point."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    accuracy: float
+    grad_norm: float
+    clipped: bool
+    cell: _Cell
+    head: SigmoidHead
+    diverged: bool
+
+
 def evaluate(cell: _Cell, head: SigmoidHead, xs: Sequence[np.ndarray], ys: Sequence[float]):
     """(mean loss, accuracy, predictions ŷ) on labelled sentences."""
-    preds = np.array([head.forward(cell.forward(x).h[-1]) for x in xs])
+    preds = np.empty(len(xs))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(xs), EVAL_BATCH):
+            X, lengths = pad_batch(xs[start : start + EVAL_BATCH])
+            h_T = batch_last_hidden(cell, X, lengths)
+            preds[start : start + EVAL_BATCH] = sigmoid(h_T @ head.w_o + head.b_o)
     losses = [bce(p, y) for p, y in zip(preds, ys, strict=True)]
     acc = float(np.mean((preds >= 0.5) == (np.asarray(ys) >= 0.5)))
+    if not np.isfinite(preds).all():
+        return float("nan"), float("nan"), preds
     return float(np.mean(losses)), acc, preds
 
 
+def _summary(step: BatchStep, y: np.ndarray) -> tuple[float, float]:
+    """(mean loss, accuracy) of a batch pass over the whole data: what evaluate() returns."""
+    if not np.isfinite(step.yhat).all():
+        return float("nan"), float("nan")
+    return float(np.mean(step.loss)), float(np.mean((step.yhat >= 0.5) == (y >= 0.5)))
+
+
+def _finite(params: Mapping[str, np.ndarray]) -> bool:
+    return all(np.isfinite(p).all() for p in params.values())
+
+
 def train(cell: _Cell, head: SigmoidHead, xs: Sequence[np.ndarray], ys: Sequence[float],
-          config: TrainConfig = TrainConfig()) -> TrainResult:
-    """Train cell + head on many-to-one data; each sentence runs at its own length (no padding needed)."""
+          config: TrainConfig = TrainConfig(),
+          callback: Callable[[EpochReport], bool | None] | None = None) -> TrainResult:
+    """Train cell + head on many-to-one data; each sentence runs at its own length (no padding needed).
+
+    `callback(report)` runs after every epoch; returning True stops training there (stop_reason
+    "stopped"). Gradients or a loss that are no longer finite numbers (the lecture's exploding gradients)
+    end training with stop_reason "diverged" instead of an exception.
+    """
     if len(xs) == 0 or len(xs) != len(ys):
         raise ValueError(f"need as many labels as sentences (at least one), got {len(xs)} and {len(ys)}")
     rng = np.random.default_rng(config.seed)
@@ -209,42 +446,85 @@ def train(cell: _Cell, head: SigmoidHead, xs: Sequence[np.ndarray], ys: Sequence
     E = config.epochs
     loss, acc, gnorm, clipped = np.empty(E), np.empty(E), np.empty(E), np.zeros(E, dtype=bool)
     snaps: dict[int, Mapping[str, np.ndarray]] = {}
+
+    def snapshot(c: _Cell, h: SigmoidHead) -> Mapping[str, np.ndarray]:
+        return ReadOnlyDict({**{k: np.array(p) for k, p in c.params.items()},
+                             **{k: np.array(p) for k, p in h.params.items()}})
+
+    if 0 in config.snapshot_epochs:
+        snaps[0] = snapshot(cell, head)
     order = np.arange(len(xs))
-    bs = config.batch_size or len(xs)
+    y_all = np.asarray(ys, dtype=np.float64)
+    full = config.batch_size is None or config.batch_size >= len(xs)
+    bs = len(xs) if full else config.batch_size
+    padded = pad_batch(xs) if full else None
+    # Full batch: the batch pass at the current parameters is also the evaluation after the last epoch
+    # (the same forward pass), so it is computed once and its gradient used for the next update.
+    ahead = batch_many_to_one(cell, head, padded[0], y_all, padded[1]) if full else None
+    loss0, acc0 = _summary(ahead, y_all) if full else evaluate(cell, head, xs, ys)[:2]
+    reason, diverged_at, ran = "done", None, E
     for epoch in range(E):
-        if config.batch_size is not None:
+        if not full:
             rng.shuffle(order)
-        norms, ep_clip = [], False
-        for start in range(0, len(xs), bs):
-            batch = order[start : start + bs]
-            total: dict[str, np.ndarray] = {}
-            for j in batch:
-                ex = many_to_one(cell, head, xs[j], ys[j])
-                for k, g in {**ex.grads.params, **ex.head.grads}.items():
-                    total[k] = total.get(k, 0.0) + g / len(batch)  # mean gradient over the batch
-            if config.clip_norm is not None:
-                c = clip_by_global_norm(total, config.clip_norm)
-                total, pre, ep_clip = dict(c.grads), c.pre_norm, ep_clip or c.clipped
-            else:
-                pre = float(np.sqrt(sum(float(np.sum(g * g)) for g in total.values())))
-            norms.append(pre)
-            step += 1
-            upd = {}
-            for k, g in total.items():
-                if config.optimizer == "sgd":
-                    upd[k] = config.lr * g  # w ← w − η ∂L/∂w
+        norms, ep_clip, bad = [], False, False
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, len(xs), bs):
+                batch = order[start : start + bs]
+                if ahead is not None:
+                    grads = ahead.grads
                 else:
-                    m[k] = config.beta1 * m[k] + (1 - config.beta1) * g
-                    v[k] = config.beta2 * v[k] + (1 - config.beta2) * g * g
-                    mhat = m[k] / (1 - config.beta1**step)
-                    vhat = v[k] / (1 - config.beta2**step)
-                    upd[k] = config.lr * mhat / (np.sqrt(vhat) + config.eps)
-            cell = cell.replace(**{k: cell.params[k] - upd[k] for k in names_c})
-            head = head.replace(**{k: head.params[k] - upd[k] for k in names_h})
-        loss[epoch], acc[epoch], _ = evaluate(cell, head, xs, ys)
+                    X, lengths = pad_batch([xs[j] for j in batch])
+                    grads = batch_many_to_one(cell, head, X, y_all[batch], lengths).grads
+                total = {k: g / len(batch) for k, g in grads.items()}  # mean gradient over the batch
+                if config.clip_norm is not None:
+                    c = clip_by_global_norm(total, config.clip_norm)  # g ← g · min(1, max_norm / ‖g‖)
+                    total, pre, ep_clip = dict(c.grads), c.pre_norm, ep_clip or c.clipped
+                else:
+                    pre = float(np.sqrt(sum(float(np.sum(g * g)) for g in total.values())))
+                norms.append(pre)
+                if not (np.isfinite(pre) and _finite(total)):
+                    bad = True  # the gradient overflowed: no update can be made from it
+                    break
+                step += 1
+                upd = {}
+                for k, g in total.items():
+                    if config.optimizer == "sgd":
+                        upd[k] = config.lr * g  # w ← w − η ∂L/∂w
+                    else:
+                        m[k] = config.beta1 * m[k] + (1 - config.beta1) * g  # running mean of g
+                        v[k] = config.beta2 * v[k] + (1 - config.beta2) * g * g  # running mean of g²
+                        mhat = m[k] / (1 - config.beta1**step)  # bias corrections
+                        vhat = v[k] / (1 - config.beta2**step)
+                        upd[k] = config.lr * mhat / (np.sqrt(vhat) + config.eps)
+                new_cell = cell.replace(**{k: cell.params[k] - upd[k] for k in names_c})
+                new_head = head.replace(**{k: head.params[k] - upd[k] for k in names_h})
+                if not (_finite(new_cell.params) and _finite(new_head.params)):
+                    bad = True  # the step itself overflowed: keep the last finite parameters
+                    break
+                cell, head = new_cell, new_head
+            if bad:
+                loss[epoch] = acc[epoch] = float("nan")
+            elif full:
+                ahead = batch_many_to_one(cell, head, padded[0], y_all, padded[1])
+                loss[epoch], acc[epoch] = _summary(ahead, y_all)
+            else:
+                loss[epoch], acc[epoch], _ = evaluate(cell, head, xs, ys)
         gnorm[epoch], clipped[epoch] = max(norms), ep_clip
-        if epoch + 1 in config.snapshot_epochs:
-            snaps[epoch + 1] = ReadOnlyDict({**{k: np.array(p) for k, p in cell.params.items()},
-                                                 **{k: np.array(p) for k, p in head.params.items()}})
-    hist = History(loss=loss, accuracy=acc, grad_norm=gnorm, clipped=clipped, snapshots=ReadOnlyDict(snaps))
+        if not np.isfinite(loss[epoch]):
+            loss[epoch] = acc[epoch] = float("nan")
+            reason, diverged_at, ran = "diverged", epoch + 1, epoch + 1
+        if epoch + 1 in config.snapshot_epochs and reason == "done":
+            snaps[epoch + 1] = snapshot(cell, head)
+        if callback is not None:
+            report = EpochReport(epoch=epoch + 1, epochs=E, loss=float(loss[epoch]),
+                                 accuracy=float(acc[epoch]), grad_norm=float(gnorm[epoch]),
+                                 clipped=bool(clipped[epoch]), cell=cell, head=head,
+                                 diverged=reason == "diverged")
+            if callback(report) and reason == "done":
+                reason, ran = "stopped", epoch + 1
+        if reason != "done":
+            break
+    hist = History(loss=loss[:ran].copy(), accuracy=acc[:ran].copy(), grad_norm=gnorm[:ran].copy(),
+                   clipped=clipped[:ran].copy(), snapshots=ReadOnlyDict(snaps), initial_loss=loss0,
+                   initial_accuracy=acc0, stop_reason=reason, diverged_at=diverged_at)
     return TrainResult(cell=cell, head=head, history=hist)
