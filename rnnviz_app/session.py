@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -291,6 +292,15 @@ section[data-testid="stSidebar"] { width: 370px !important; min-width: 370px !im
 """
 
 
+FIT_EQUATIONS_JS = (Path(__file__).with_name("static") / "fit_equations.js").read_text(encoding="utf-8")
+
+
+def fit_equations() -> None:
+    """Every KaTeX equation scaled down to fit its column (a fixed script of ours; no user text in it)."""
+    with st.sidebar:
+        st.html(f"<script>{FIT_EQUATIONS_JS}</script>", unsafe_allow_javascript=True)
+
+
 def presentation_css() -> None:
     """Larger, higher-contrast page for a projector (app.py calls it after the sidebar). A fixed <style>
     block only: no user text goes through unsafe_allow_html."""
@@ -374,4 +384,20 @@ def ensure_shell() -> None:
         st.rerun()
 
 
-ensure_shell()
+def _queue_shell_rerun() -> None:
+    """ensure_shell() for the first import of this module: the rerun is queued, not raised. st.rerun()
+    raised inside an import aborts it, and Python drops the half-imported module that other sessions are
+    importing at that moment: on a fresh server, students opening the app together got "ImportError:
+    cannot import name 'session'" (the load harness saw 2-7 of 8 at once). Queued, the rerun happens at
+    the page's next Streamlit call, after the import."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if PagesManager.uses_pages_directory and ctx is not None and ctx.script_requests is not None:
+        PagesManager.uses_pages_directory = False
+        ctx.script_requests.request_rerun(RerunData(query_string=ctx.query_string,
+                                                    page_script_hash=ctx.page_script_hash))
+
+
+_queue_shell_rerun()
