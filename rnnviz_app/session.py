@@ -12,7 +12,6 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -290,15 +289,6 @@ section[data-testid="stSidebar"] { width: 370px !important; min-width: 370px !im
 [class*="st-key-downloads"] { display: none; }
 </style>
 """
-
-
-FIT_EQUATIONS_JS = (Path(__file__).with_name("static") / "fit_equations.js").read_text(encoding="utf-8")
-
-
-def fit_equations() -> None:
-    """Every KaTeX equation scaled down to fit its column (a fixed script of ours; no user text in it)."""
-    with st.sidebar:
-        st.html(f"<script>{FIT_EQUATIONS_JS}</script>", unsafe_allow_javascript=True)
 
 
 def presentation_css() -> None:
