@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/bptt.py", title="4 · Backprop through time", icon="⬅️"),
     st.Page("pages/lab.py", title="5 · Gradient lab", icon="🧪"),
     st.Page("pages/weights.py", title="6 · Your own weights", icon="📦"),
+    st.Page("pages/types.py", title="8 · RNN types", icon="🔀"),
 ]
 
 session.init()

@@ -189,6 +189,11 @@ class Tagger:
         return TagPrediction(tokens=tokens, tags=tags, probs=probs, known=known, trace=trace)
 
 
+def tagged_sentences() -> list[tuple[str, tuple[str, ...]]]:
+    """The tagged sentences with the tags spelled out: ("my name is imran", ("pronoun", "noun", …))."""
+    return [(text, tuple(TAG_NAMES[_TAG_CODE[c]] for c in tags.split())) for text, tags in TAGGED_SENTENCES]
+
+
 def tagging_data(seed: int = 0) -> list[tuple[tuple[str, ...], np.ndarray]]:
     """The tagged sentences, plus each twice more with one word replaced by <unk> (two different words,
     chosen from the seed), so the tagger learns to tag a word it does not know from the words around it."""
@@ -372,6 +377,7 @@ __all__ = [
     "Tagger",
     "adam",
     "fit_many_to_many",
+    "tagged_sentences",
     "tagging_data",
     "train_next_word",
     "train_reverser",

@@ -18,6 +18,9 @@ from rnnviz import ACTIVATIONS, CELL_KINDS, PADDINGS
 CELLS = CELL_KINDS  # the core's registry decides which cells there are
 H0_MODES = ("zeros", "random")
 LAB_LENGTHS = ("sentence", "generated")
+RNN_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "encoder-decoder", "bidirectional",
+             "deep")
+BI_SENTENCES = ("yours", "watch was new", "watch movies with friends", "my name is priya")
 
 DEFAULT_CORPUS = "movie was good | 1\nmovie was bad | 0\nmovie was not good | 0"
 MAX_CORPUS_CHARS = 20_000  # longer text is kept in the box but not processed
@@ -125,6 +128,13 @@ FIELDS: tuple[Field, ...] = (
     Field("lab_act", "Lab activation", "tanh", _choice(ACTIVATIONS)),
     Field("lab_cell", "Lab cell", "SimpleRNN", _choice(CELLS)),
     Field("clip", "Clip threshold (0 = off)", 0.0, _float_in(0.0, 100.0), _dump_float),
+    # RNN types page
+    Field("types_type", "RNN type", "many-to-many", _choice(RNN_TYPES)),
+    Field("types_first", "First word", "", _text(60)),
+    Field("types_bi", "Sentence", "yours", _choice(BI_SENTENCES)),
+    Field("types_layers", "Stacked layers", 2, _int_in(1, 3)),
+    Field("types_conn_cell", "Cell of the connectivity matrix", "LSTM", _choice(CELLS)),
+    Field("types_conn_bi", "Bidirectional", False, _bool, _dump_bool),
 )
 FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
