@@ -4,7 +4,8 @@ The unrolled diagram speaks the Forward page's language: one box per cell and ti
 an arrow h_{t-1} → h_t between boxes, and what comes out above it. A `DiagramSpec` says which columns have
 an input and an output, how many rows of cells there are and in which direction each row reads (a
 bidirectional layer is a → row and a ← row; a deep network is one row per layer), whether outputs are fed
-back as the next input (generation), and where an encoder hands its context to a decoder.
+back as the next input (generation), and where an encoder hands its context to a decoder. The annotations
+of the inputs and outputs are named "input j" and "output j" (tests and readers find them by name).
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ def diagram(spec: DiagramSpec, present: bool = False) -> go.Figure:
         if col.input is not None:
             read = f"<i>{_label(col.input)}</i>" if col.fed_back else f"<b>{_label(col.input)}</b>"
             ink = GREY if col.fed_back else INK
-            cv.text(x, y_in - 0.05, read, yanchor="top", size=s.annotation + 1, color=ink)
+            cv.text(x, y_in - 0.05, read, yanchor="top", size=s.annotation + 1, color=ink, name=f"input {j}")
             cv.arrow(x, y_in, x, yc(0) - BOX_H / 2 - 0.02, ink)
             if R == 2 and spec.rows[1].direction == -1:  # around the → box, up into the ← box
                 xs, yb = x - BOX_W / 2 - 0.2, yc(1) - BOX_H / 2 - 0.25
@@ -235,7 +236,7 @@ def diagram(spec: DiagramSpec, present: bool = False) -> go.Figure:
                 cv.path([(x + 0.3, yc(0) + BOX_H / 2), (x + 0.3, yt), (xs, yt), (xs, y_out - 0.35),
                          (x + 0.02, y_out - 0.35)], FORWARD, dash="solid", width=1.4)
             cv.text(x, y_out + 0.05, f"<b>{_label(col.output)}</b>", yanchor="bottom", size=s.annotation + 1,
-                    color=colour)
+                    color=colour, name=f"output {j}")
         # feedback: the word written at j is read at j + 1 (dashed)
         if j + 1 < n and spec.columns[j + 1].fed_back:
             xm = x + P / 2
