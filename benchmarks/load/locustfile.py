@@ -34,7 +34,7 @@ from st_client import ProtocolError, Reply, Tab, foreign_tags
 
 STUDENTS = itertools.count()
 ACTIONS = {a.name: a for a in scenario.ACTIONS}
-EVENT_FIELDS = ["t", "student", "action", "ms", "bytes", "ok", "error"]
+EVENT_FIELDS = ["t", "student", "action", "ms", "bytes", "ok", "error", "replica"]
 
 
 @events.init_command_line_parser.add_listener
@@ -63,11 +63,11 @@ class EventLog:
             self.writer = csv.writer(self.file)
             self.writer.writerow(EVENT_FIELDS)
 
-    def write(self, student: int, action: str, ms: float, nbytes: int, error: str) -> None:
+    def write(self, student: int, action: str, ms: float, nbytes: int, error: str, replica: str) -> None:
         self.count += 1
         if self.writer is not None:
             self.writer.writerow([f"{time.time():.3f}", student, action, f"{ms:.1f}", nbytes,
-                                  int(not error), error])
+                                  int(not error), error, replica])
 
     def close(self) -> None:
         if self.file is not None:
@@ -174,7 +174,7 @@ class Student(User):
             error = f"harness: {exc}"
         ms = (reply.seconds if reply else time.perf_counter() - start) * 1000
         nbytes = reply.nbytes if reply else 0
-        LOG.write(self.n, name, ms, nbytes, error)
+        LOG.write(self.n, name, ms, nbytes, error, self.tab.cookies.get(scenario.AFFINITY_COOKIE, ""))
         self.environment.events.request.fire(
             request_type="ws", name=name, response_time=ms, response_length=nbytes,
             exception=AssertionError(error) if error else None, context={"student": self.n})

@@ -25,6 +25,7 @@ PAGES: dict[str, str] = {
 # Pages whose figures draw the words of the inspected sentence (the student's own must be in them).
 SHOWS_SENTENCE = {"encoding", "forward", "gates", "bptt"}
 CORPUS_KEY = "w_corpus"  # the sidebar's corpus text area
+AFFINITY_COOKIE = "rnnviz-replica"  # set by the load balancer of deploy/replicas.py (which replica)
 ANY_PAGE = None
 
 # Each student's sentence carries a tag no one else has: "zq" + 5 letters from the student's number.
