@@ -10,8 +10,9 @@ can retrain it and check the property the lecture claims. Each preset is compute
                  hold the city drops, while it stays open on the other words.
 - riya_gru():    the same task for a GRU: its update gate z keeps the past on the words between the two cities
                  and replaces it at the new one (rnnviz, PyTorch and Keras write h = (1 − z)·h̃ + z·h_{t−1}).
-- long_term():   a SimpleRNN and an LSTM trained on the same sentences whose label is set by the FIRST word
-                 (the lecture's "Maharashtra is a beautiful place … I do not understand [Marathi]").
+The long-term dependency preset (the lecture's "Maharashtra is a beautiful place … I do not understand
+[Marathi]", a sentence whose label is set by its FIRST word) is the long-dependency experiment of
+rnnviz.longdep, whose words and sentence are defined here.
 
 Generators of labelled corpora for the Train page live here too: the lecture's three reviews, cat/mat/rat,
 and a larger generated sentiment set.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells import GRU, LSTM, SimpleRNN, Trace, _Cell
+from .cells import GRU, LSTM, Trace, _Cell
 from .text import Vocabulary, one_hot_ids, tokenize
 from .train import History, SigmoidHead, TrainConfig, evaluate, train
 
@@ -33,7 +34,8 @@ from .train import History, SigmoidHead, TrainConfig, evaluate, train
 # Labelled corpora (sentence, label)
 # --------------------------------------------------------------------------------------------------------
 
-REVIEWS: tuple[tuple[str, int], ...] = (("movie was good", 1), ("movie was bad", 0), ("movie was not good", 0))
+REVIEWS: tuple[tuple[str, int], ...] = (
+    ("movie was good", 1), ("movie was bad", 0), ("movie was not good", 0))
 CAT_MAT_RAT: tuple[tuple[str, int], ...] = (("cat mat rat", 1), ("rat rat rat", 1), ("mat mat cat", 0))
 
 _SUBJECTS = ("the movie", "the film", "the story", "the acting", "the music", "the ending")
@@ -77,8 +79,8 @@ _JOBS = ("doctor", "teacher", "engineer", "nurse")
 _PLACES = (("hospital",), ("school",), ("bank",), ("research", "lab"))
 BIO_WORDS = ("riya", "she", "is", "a", "lives", "in", "moved", "to", "works", "at", "now", "last", "year",
              *INDIA, *ABROAD, *_JOBS, *(w for p in _PLACES for w in p))
-RIYA_TEXT = ("Riya is a doctor. She lives in Delhi. She works at a hospital. Last year, Riya moved to London. "
-             "Now she works at a research lab")
+RIYA_TEXT = ("Riya is a doctor. She lives in Delhi. She works at a hospital. Last year, Riya moved to "
+             "London. Now she works at a research lab")
 RIYA_GRU_TEXT = "Riya lives in Delhi. She works at a hospital. Last year, Riya moved to London"
 
 
@@ -116,31 +118,15 @@ def biographies(n: int, seed: int, p_india: float = 0.5, max_cities: int = 4,
 
 
 # --------------------------------------------------------------------------------------------------------
-# Long-term dependency: Maharashtra … Marathi
+# Long-term dependency: Maharashtra … Marathi (the task of rnnviz.longdep)
 # --------------------------------------------------------------------------------------------------------
 
 MARATHI_PLACES = ("maharashtra", "mumbai", "pune")  # where the missing last word is "Marathi": label 1
 OTHER_PLACES = ("punjab", "kerala", "gujarat")  # label 0
 LONG_FILLER = tuple(tokenize("is a beautiful place i went there last year but i could not enjoy because i do "
                              "not understand"))
-LONG_WORDS = (*MARATHI_PLACES, *OTHER_PLACES, *dict.fromkeys(LONG_FILLER))
 MAHARASHTRA_TEXT = ("Maharashtra is a beautiful place. I went there last year, but I could not enjoy because "
                     "I do not understand")
-
-
-def place_sentences(n: int, seed: int, min_len: int = 3,
-                    max_len: int = len(LONG_FILLER)) -> tuple[tuple[tuple[str, ...], int], ...]:
-    """n sentences "<place> <filler words>": the first word is a place, then min_len..max_len words of the
-    lecture's sentence (a random stretch of it, in order). Label 1 when the place speaks Marathi."""
-    rng = np.random.default_rng([seed, 14])
-    out = []
-    for _ in range(n):
-        marathi = bool(rng.random() < 0.5)
-        place = (MARATHI_PLACES if marathi else OTHER_PLACES)[rng.integers(3)]
-        k = int(rng.integers(min_len, max_len + 1))
-        start = int(rng.integers(0, len(LONG_FILLER) - k + 1))
-        out.append(((place, *LONG_FILLER[start : start + k]), int(marathi)))
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -176,7 +162,7 @@ def _encode_all(data, vocab: Vocabulary) -> tuple[list[np.ndarray], list[int]]:
     return [one_hot_ids([index[t] for t in toks], V) for toks, _ in data], [y for _, y in data]
 
 
-def _with_gate_bias(cell: _Cell, gate: str, value: float) -> _Cell:
+def with_gate_bias(cell: _Cell, gate: str, value: float) -> _Cell:
     """The cell with one gate's bias set to `value` (an initialisation choice, stated by each preset)."""
     H = cell.hidden_size
     k = cell.gate_names.index(gate)
@@ -221,34 +207,13 @@ def riya_gru() -> TrainedPreset:
     vocab = Vocabulary.from_tokens(BIO_WORDS)
     data = biographies(RIYA_N, RIYA_SEED, p_india=0.3, max_fillers=1)
     test = biographies(300, RIYA_SEED + 1000, p_india=0.3, max_fillers=1)
-    cell = _with_gate_bias(GRU(len(vocab), 4, seed=RIYA_SEED), "z", 2.0)
+    cell = with_gate_bias(GRU(len(vocab), 4, seed=RIYA_SEED), "z", 2.0)
     res, acc = _fit(cell, data, test, vocab, TrainConfig(lr=0.02, epochs=150), RIYA_SEED)
-    about = (f"A GRU with 4 units trained here (Adam, 150 epochs, seed {RIYA_SEED}, update-gate bias 2 at the "
-             f"start) on {RIYA_N} generated biographies, to answer “does Riya live in India now?” — the city "
-             f"mentioned last decides. It answers {acc:.0%} of 300 new biographies right.")
+    about = (f"A GRU with 4 units trained here (Adam, 150 epochs, seed {RIYA_SEED}, update-gate bias 2 at "
+             f"the start) on {RIYA_N} generated biographies, to answer “does Riya live in India now?” — the "
+             f"city mentioned last decides. It answers {acc:.0%} of 300 new biographies right.")
     return TrainedPreset("riya_gru", "GRU keep vs update (trained)", res.cell, res.head, vocab,
                          RIYA_GRU_TEXT, about, res.history, acc)
-
-
-LONG_N, LONG_EPOCHS, LONG_H = 200, 120, 4
-
-
-@functools.cache
-def long_term() -> tuple[TrainedPreset, TrainedPreset]:
-    """(SimpleRNN, LSTM), both H=4, trained on the same 200 place sentences with the same budget."""
-    vocab = Vocabulary.from_tokens(LONG_WORDS)
-    data = place_sentences(LONG_N, 0)
-    test = place_sentences(300, 1000)
-    out = []
-    for cell in (SimpleRNN(len(vocab), LONG_H, seed=0), LSTM(len(vocab), LONG_H, seed=0)):
-        res, acc = _fit(cell, data, test, vocab, TrainConfig(lr=0.05, epochs=LONG_EPOCHS), 0)
-        about = (f"A {cell.kind} with {LONG_H} units trained here (Adam, {LONG_EPOCHS} epochs, seed 0) on "
-                 f"{LONG_N} sentences “<place> is a beautiful place … i do not understand” of 4 to "
-                 f"{len(LONG_FILLER) + 1} words; label 1 when the missing last word is Marathi (the FIRST "
-                 f"word is maharashtra, mumbai or pune). It answers {acc:.0%} of 300 new sentences right.")
-        out.append(TrainedPreset(f"long_{cell.kind.lower()}", f"Maharashtra … Marathi ({cell.kind})",
-                                 res.cell, res.head, vocab, MAHARASHTRA_TEXT, about, res.history, acc))
-    return out[0], out[1]
 
 
 def city_units(preset: TrainedPreset, text: str | None = None, second: str = "london") -> np.ndarray:
