@@ -22,9 +22,11 @@ PAGES = [
 ]
 
 session.init()
+st.set_page_config(initial_sidebar_state="collapsed" if session.present() else "auto")
 page = st.navigation(PAGES)
 session.guard(session.sidebar, where="sidebar")
 session.presentation_css()
+session.fit_equations()
 session.show_link_notes()
 session.guard(page.run)
 session.sync_url()

@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -276,19 +277,46 @@ def present() -> bool:
 
 PRESENTATION_CSS = """
 <style>
-/* Presentation mode: everything larger (Streamlit sizes text in rem), darker text, fewer small controls. */
-html { font-size: 21px; }
+/* Presentation mode, projector first: text scales with the screen (Streamlit sizes text in rem) between
+   17 px at 1024 wide and 22 px at 1920 (wider screens get more room, not bigger letters); darker text;
+   the sidebar starts collapsed (its » button reopens it); little air above the title so the page's
+   picture starts on the first screen; fewer small controls. */
+html { font-size: clamp(17px, 1.15vw + 5px, 22px); }
 .stApp { color: #000000; }
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.5; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 3.2rem 1.6rem 2rem 1.6rem; }
+[data-testid="stMain"] h1 { font-size: 1.9rem; padding: 0 0 0.3rem 0; line-height: 1.15; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { padding-top: 0.4rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.45; }
 [data-testid="stCaptionContainer"] { color: #1a1a1a !important; opacity: 1; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
-section[data-testid="stSidebar"] { width: 370px !important; min-width: 370px !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stRadio"] label p, button p {
+  hyphens: none; word-break: normal; overflow-wrap: normal; }
+section[data-testid="stSidebar"]:not([data-collapsed="true"]) {
+  width: 370px !important; min-width: 370px !important; }
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"],
 [data-testid="stWidgetLabel"] [data-testid="stTooltipIcon"],
 [class*="st-key-downloads"] { display: none; }
 </style>
 """
+
+
+def intro(text: str, **kwargs: Any) -> None:
+    """A page's explanatory paragraph: on screen as usual, folded into an expander in presentation mode so
+    the page's picture comes first on a projector."""
+    if present():
+        with st.expander("About this page", icon="💬"):
+            st.markdown(text, **kwargs)
+    else:
+        st.markdown(text, **kwargs)
+
+
+FIT_EQUATIONS_JS = (Path(__file__).with_name("static") / "fit_equations.js").read_text(encoding="utf-8")
+
+
+def fit_equations() -> None:
+    """Every KaTeX equation scaled down to fit its column (a fixed script of ours; no user text in it)."""
+    with st.sidebar:
+        st.html(f"<script>{FIT_EQUATIONS_JS}</script>", unsafe_allow_javascript=True)
 
 
 def presentation_css() -> None:
