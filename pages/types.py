@@ -165,10 +165,10 @@ def connectivity() -> None:
     with st.spinner("Training the tagger for this cell (a few seconds, once)…"):
         M = tv.connectivity(ckind, cact, cbi, seed, tuple(tokens))
     what = f"{'bidirectional ' if cbi else ''}{ckind}"
-    chart(ft.connectivity_figure(M, tokens, f"‖∂output_t/∂x_s‖ of the trained {what} tagger on your sentence",
-                                 present), "types_connectivity")
-    st.caption("Row t: how strongly each input word x_s moves the output at step t (the Frobenius norm of "
-               "the exact Jacobian ∂output_t/∂x_s). A one-directional network cannot look ahead: everything "
+    title = f"Connectivity of the trained {what} tagger: ‖∂output<sub>t</sub>/∂x<sub>s</sub>‖"
+    chart(ft.connectivity_figure(M, tokens, title, present), "types_connectivity")
+    st.caption("Row t: how strongly each input word xₛ moves the output at step t (the Frobenius norm of "
+               "the exact Jacobian ∂outputₜ/∂xₛ). A one-directional network cannot look ahead: everything "
                "right of the diagonal is exactly 0. A bidirectional one fills both sides. How fast a row "
                "fades to the left is how far back the network remembers: compare SimpleRNN, LSTM and GRU.")
 
