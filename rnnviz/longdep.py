@@ -133,15 +133,19 @@ def sweep(config: LongDepConfig = LongDepConfig(),
           callback: Callable[[LongDepRun], None] | None = None) -> LongDepSweep:
     """Train every kind for every k; `callback(run)` after each (for a progress bar)."""
     runs = {}
-    acc = np.empty((len(config.kinds), len(config.ks)))
-    for j, k in enumerate(config.ks):
-        for i, kind in enumerate(config.kinds):
+    for k in config.ks:
+        for kind in config.kinds:
             run = runs[(kind, k)] = train_one(kind, k, config)
-            acc[i, j] = run.test_accuracy
             if callback is not None:
                 callback(run)
+    return sweep_from(config, runs)
+
+
+def sweep_from(config: LongDepConfig, runs: Mapping[tuple[str, int], LongDepRun]) -> LongDepSweep:
+    """The sweep made of runs trained earlier (one per kind and k of the config)."""
+    acc = np.array([[runs[(kind, k)].test_accuracy for k in config.ks] for kind in config.kinds])
     acc.setflags(write=False)
-    return LongDepSweep(config=config, accuracy=acc, runs=ReadOnlyDict(runs))
+    return LongDepSweep(config=config, accuracy=acc, runs=ReadOnlyDict(dict(runs)))
 
 
 @dataclass(frozen=True, eq=False)
