@@ -386,3 +386,18 @@ def test_reverser_writes_its_input_backwards_through_the_context():
     np.testing.assert_array_equal(dec.decoder_trace.h0, dec.context)
     with pytest.raises(ValueError, match="knows only the words"):
         rev.reverse(["movie", "is", "good"])
+
+
+def test_readme_rnn_types_example_runs_and_matches_its_comments():
+    import contextlib
+    import io
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme.split("## RNN types from Python", 1)[1], re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue().splitlines() == [
+        "(4, 6) (4, 3)", "[216, 240]", "['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0']", "True",
+        "('pronoun', 'noun', 'verb', 'noun')", "(4,)"]
