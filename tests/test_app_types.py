@@ -159,3 +159,10 @@ def test_long_and_odd_sentences_do_not_break_the_page():
     set_widget(at, "w_types_type", "encoder-decoder")
     assert named(at, "Encoder–decoder", "input")[:4] == ["b", "été", "b", "東京"]
     assert not any("reads the first" in c.value for c in at.caption)  # 4 words: all of them are read
+
+
+def test_presentation_mode_draws_larger():
+    normal, big = open_page(PAGE), open_page(PAGE, present=1)
+    sizes = [next(a["font"]["size"] for a in spec(at, "Many-to-many")["layout"]["annotations"]
+                  if a.get("name") == "output 0") for at in (normal, big)]
+    assert sizes[1] > sizes[0]
