@@ -11,7 +11,7 @@
       const k = box.querySelector(':scope > .katex');
       if (!k || box.clientWidth === 0) return;
       k.style.fontSize = '';
-      const need = k.scrollWidth, room = box.clientWidth;
+      const need = Math.max(k.scrollWidth, box.scrollWidth), room = box.clientWidth;
       if (need > room) {
         const scale = Math.max(MIN_SCALE, (room / need) * 0.97);
         k.style.fontSize = `${(KATEX_EM * scale).toFixed(3)}em`;
