@@ -33,10 +33,11 @@ _LATEX_SPECIAL = {
     "^": r"\textasciicircum{}",
     "~": r"\textasciitilde{}",
 }
-# Markdown, HTML, Streamlit's $LaTeX$ and :colour[…] / :emoji: directives. The rest ("-", "+", "#",
-# "(", ".") means something only at the start of a line (a list item, a heading), which _MD_LINE_START
-# covers (md_escape makes one line of the text), so "x-y (1)." reads unchanged in the source too.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|:&])")
+# Markdown, HTML and Streamlit's $LaTeX$; a ":" only where it could open a :colour[…] directive or an
+# :emoji: name. The rest ("-", "+", "#", "(", ".") means something only at the start of a line (a list item,
+# a heading), which _MD_LINE_START covers (md_escape makes one line of the text), so "x-y (1): ok." keeps
+# reading the same in the page's source.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|&]|:(?=[\w/]))")
 _MD_LINE_START = re.compile(r"^(\d+)(?=[.)])|^(?=[-+#])")
 
 

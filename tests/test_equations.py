@@ -11,7 +11,7 @@ from rnnviz_app import fig_weights, session
 
 def test_one_markdown_escaping_for_every_page() -> None:
     assert session.escape_md is eq.md_escape
-    assert eq.md_escape("x-y (1). don't") == "x-y (1). don't"  # readable: nothing to escape mid-line
+    assert eq.md_escape("x-y (1): don't.") == "x-y (1): don't."  # readable: nothing to escape mid-line
     assert eq.md_escape("a*b_c <b> $x$ :red[x] a|b ~s~ `c` &amp;") == (
         r"a\*b\_c \<b\> \$x\$ \:red\[x\] a\|b \~s\~ \`c\` \&amp;")
     # the start of the text never becomes a list item or a heading; a newline never starts a new line
