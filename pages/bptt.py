@@ -99,9 +99,9 @@ if before is not None:
 
 # ---- the chain back through time, and each gradient as a sum over time
 factors = lab.state_factor_norms(cell, ex.trace)
-st.plotly_chart(fig_bptt.chain_figure(ex, factors, view.tokens, present=present, lstm=cell.kind == "LSTM"),
+st.plotly_chart(fig_bptt.chain_figure(ex, factors, view.tokens, present=present, lstm=cell.has_cell_state),
                 width="stretch", config=theme.PLOTLY_CONFIG, key="bptt_chain")
-if cell.kind == "LSTM":
+if cell.has_cell_state:
     st.caption("For an LSTM the state is the pair [h; c], so a step's factor is the (2H × 2H) Jacobian "
                "∂[hₜ; cₜ]/∂[hₜ₋₁; cₜ₋₁]; the gradient also reaches c through the forget gates.")
 

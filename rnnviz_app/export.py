@@ -73,7 +73,7 @@ def _json_array(a: np.ndarray) -> dict[str, Any]:
     return {"shape": list(a.shape), "values": nested}
 
 
-def trace_to_json(trace: rv.Trace, tokens: Sequence[str], cell: Any) -> bytes:
+def trace_to_json(trace: rv.Trace, tokens: Sequence[str], cell: rv.Cell) -> bytes:
     """The forward pass as JSON: cell info and parameters, then every array of the trace as
     {"shape": [...], "values": nested lists} (null marks an overflowed value)."""
     trace = _trace_of(trace)
@@ -90,7 +90,7 @@ def trace_to_json(trace: rv.Trace, tokens: Sequence[str], cell: Any) -> bytes:
                        "h_prev[t-1] = h_{t-1}, h[t-1] = h_t; x_part = x_t W_xh, h_part = h_{t-1} W_hh",
         "cell": {
             "kind": cell.kind,
-            "activation": getattr(cell, "activation", None),
+            "activation": cell.activation,  # Keras' `activation` (an LSTM's and a GRU's is tanh)
             "input_size": cell.input_size,
             "hidden_size": cell.hidden_size,
             "gate_names": list(cell.gate_names),
@@ -104,7 +104,7 @@ def trace_to_json(trace: rv.Trace, tokens: Sequence[str], cell: Any) -> bytes:
     return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def weights_to_npz(cell: Any, head: rv.SigmoidHead | None = None,
+def weights_to_npz(cell: rv.Cell, head: rv.SigmoidHead | None = None,
                    vocab: Sequence[str] | None = None) -> bytes:
     """An .npz with PyTorch names (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0), the head's w_o and
     b_o, and vocab as a unicode array: loads with allow_pickle=False, and back into rnnviz's weights page."""
