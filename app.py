@@ -16,8 +16,9 @@ PAGES = [
     st.Page("pages/forward.py", title="2 · Forward through time", icon="➡️"),
     st.Page("pages/gates.py", title="3 · Gates", icon="🚪"),
     st.Page("pages/bptt.py", title="4 · Backprop through time", icon="⬅️"),
-    st.Page("pages/lab.py", title="5 · Gradient lab", icon="🧪"),
-    st.Page("pages/weights.py", title="6 · Your own weights", icon="📦"),
+    st.Page("pages/train.py", title="5 · Train", icon="🏋️"),
+    st.Page("pages/lab.py", title="6 · Gradient lab", icon="🧪"),
+    st.Page("pages/weights.py", title="7 · Your own weights", icon="📦"),
     st.Page("pages/types.py", title="8 · RNN types", icon="🔀"),
 ]
 

@@ -22,10 +22,15 @@ TOUR = (
      "show."),
     ("pages/bptt.py", "4 · Backprop through time", "⬅️",
      "the loss flows back through the same steps: every gradient term, and one training step."),
-    ("pages/lab.py", "5 · Gradient lab", "🧪",
+    ("pages/train.py", "5 · Train", "🏋️",
+     "train the network on your labelled sentences, watch the loss fall, see the lecture's fixes work and "
+     "the long-dependency experiment; then use the trained weights on every page."),
+    ("pages/lab.py", "6 · Gradient lab", "🧪",
      "slide the recurrent weight w_h and watch gradients vanish or explode over many steps."),
-    ("pages/weights.py", "6 · Your own weights", "📦",
+    ("pages/weights.py", "7 · Your own weights", "📦",
      "upload a layer you trained in PyTorch or Keras and every page runs on it."),
+    ("pages/types.py", "8 · RNN types", "🔀",
+     "one-to-many, many-to-many, encoder–decoder, bidirectional and deep networks, drawn on your sentence."),
 )
 
 session.ensure_shell()
@@ -39,8 +44,8 @@ st.markdown("Type sentences in the sidebar and follow them all the way: words �
             "link to exactly what is on screen.")
 
 st.subheader("A guided tour")
-for row in (TOUR[:3], TOUR[3:]):
-    for col, (path, title, icon, what) in zip(st.columns(3), row, strict=True):
+for row in (TOUR[:4], TOUR[4:]):
+    for col, (path, title, icon, what) in zip(st.columns(4), row, strict=True):
         with col.container(border=True, height="stretch"):
             st.page_link(path, label=title, icon=icon)
             st.markdown(what)

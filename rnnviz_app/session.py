@@ -229,7 +229,8 @@ def custom_weights_badge(container: Any, custom: CustomWeights) -> None:
     """"Using your weights: LSTM, H=8, from PyTorch" and a Reset button (shown on every page)."""
     box = container.container(border=True, key="custom_weights_badge")
     box.markdown(f"📦 **Using your weights:** {escape_md(custom.summary)}")
-    box.caption("Cell type, activation and hidden size come from the file.")
+    box.caption(escape_md(custom.about) if custom.about
+                else "Cell type, activation and hidden size come from the file.")
     box.button("Reset to built-in weights", key="reset_custom_weights", on_click=reset_custom_weights,
                help="Forget the uploaded file: the sidebar's cell, activation and size apply again.")
 
@@ -375,7 +376,7 @@ def download_buttons(view: ModelView, figs: Mapping[str, Any] | None = None, key
                       f"{base}-{_slug(name)}.html", "text/html"))
     with st.container(key=f"downloads_{key}"), st.expander("⬇️ Download the numbers and figures"):
         st.caption("CSV: one row per step, quantity and unit. JSON: every array of the forward pass. "
-                   ".npz: the weights with PyTorch names (loads back on page 6). HTML figures work offline.")
+                   ".npz: the weights with PyTorch names (loads back on page 7). HTML figures work offline.")
         cols = st.columns(min(len(items), 4))
         for i, (label, data, file_name, mime) in enumerate(items):
             cols[i % len(cols)].download_button(label, data=data, file_name=file_name, mime=mime,

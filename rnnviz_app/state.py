@@ -20,6 +20,8 @@ H0_MODES = ("zeros", "random")
 LAB_LENGTHS = ("sentence", "generated")
 RNN_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "encoder-decoder", "bidirectional",
              "deep")
+TRAIN_OPTIMIZERS = ("adam", "sgd")
+LAB_WEIGHTS = ("untrained", "trained")
 BI_SENTENCES = ("yours", "watch was new", "watch movies with friends", "my name is priya")
 
 DEFAULT_CORPUS = "movie was good | 1\nmovie was bad | 0\nmovie was not good | 0"
@@ -135,6 +137,18 @@ FIELDS: tuple[Field, ...] = (
     Field("types_layers", "Stacked layers", 2, _int_in(1, 3)),
     Field("types_conn_cell", "Cell of the connectivity matrix", "LSTM", _choice(CELLS)),
     Field("types_conn_bi", "Bidirectional", False, _bool, _dump_bool),
+    # Train page (and the lab's trained comparison)
+    Field("train_cell", "Cell", "SimpleRNN", _choice(CELLS)),
+    Field("train_act", "SimpleRNN activation", "tanh", _choice(ACTIVATIONS)),
+    Field("train_hidden", "Hidden size H", 3, _int_in(1, MAX_HIDDEN)),
+    Field("train_seed", "Seed (initial weights)", 0, _int_in(0, MAX_SEED)),
+    Field("train_opt", "Optimiser", "adam", _choice(TRAIN_OPTIMIZERS)),
+    Field("train_lr", "Learning rate η", 0.05, _float_in(1e-4, 10.0), _dump_float),
+    Field("train_epochs", "Epochs", 200, _int_in(1, 500)),
+    Field("train_batch", "Batch size (0 = all sentences)", 0, _int_in(0, MAX_SENTENCES)),
+    Field("train_clip", "Clip ‖∂L/∂θ‖ at (0 = off)", 0.0, _float_in(0.0, 100.0), _dump_float),
+    Field("train_k", "k (words after the first)", 30, _int_in(1, 30)),
+    Field("lab_weights", "Weights of the comparison", "untrained", _choice(LAB_WEIGHTS)),
 )
 FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
