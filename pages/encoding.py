@@ -31,8 +31,8 @@ def embedding_figure(key: tuple, emb_dim: int, seed: int, present: bool, _view):
 session.ensure_shell()
 present = session.present()
 st.title("Text to numbers")
-st.markdown("A network only reads numbers. Here is every step from your sentences to the array a Keras "
-            "`SimpleRNN` is fed — shape **(batch, timesteps, features)**.")
+session.intro("A network only reads numbers. Here is every step from your sentences to the array a Keras "
+              "`SimpleRNN` is fed — shape **(batch, timesteps, features)**.")
 view = session.model_or_stop()
 corpus = view.corpus
 TEXT_KEYS = ("corpus", "sentence", "padding")
@@ -40,29 +40,30 @@ TEXT_KEYS = ("corpus", "sentence", "padding")
 text_key = (*(session.get(k) for k in TEXT_KEYS), getattr(session.custom_weights(), "digest", None))
 figs = text_figures(text_key, present, view)
 
-# --- 1. tokens
-st.subheader("1 · Split the sentence into tokens")
-st.caption("Lower-case words (letters and digits; “don't” stays one word). Punctuation and emoji separate "
-           "words and are dropped.")
-st.markdown("**The sentence you typed:**")
-st.text(eq.shorten(corpus.sentences[view.index], 300))
-tokens_df = pd.DataFrame([list(view.tokens), [str(i) for i in view.ids]], index=["token", "id"],
-                         columns=[f"t={t + 1}" for t in range(view.T)])
-st.dataframe(tokens_df, key="tokens_table")
+with session.folded("1–2 · Tokens, vocabulary and integer ids"):
+    # --- 1. tokens
+    st.subheader("1 · Split the sentence into tokens")
+    st.caption("Lower-case words (letters and digits; “don't” stays one word). Punctuation and emoji "
+               "separate words and are dropped.")
+    st.markdown("**The sentence you typed:**")
+    st.text(eq.shorten(corpus.sentences[view.index], 300))
+    tokens_df = pd.DataFrame([list(view.tokens), [str(i) for i in view.ids]], index=["token", "id"],
+                             columns=[f"t={t + 1}" for t in range(view.T)])
+    st.dataframe(tokens_df, key="tokens_table")
 
-# --- 2. vocabulary and integer encoding
-st.subheader("2 · Vocabulary and integer encoding")
-st.markdown(f"Every **different** word of the corpus gets an id, in order of first appearance: "
-            f"**V = {view.V}** words. A sentence becomes the list of its words' ids.")
-left, right = st.columns([2, 3])
-with left:
-    st.markdown("**Vocabulary** (word → id → one-hot vector)")
-    st.dataframe(fe.vocab_table(corpus.vocab), hide_index=True, key="vocab_table",
-                 height=min(35 * (view.V + 1) + 3, 400))
-with right:
-    st.markdown("**Integer-encoded sentences**")
-    st.dataframe(fe.encoded_table(corpus), hide_index=True, key="encoded_table",
-                 height=min(35 * (len(corpus) + 1) + 3, 400))
+    # --- 2. vocabulary and integer encoding
+    st.subheader("2 · Vocabulary and integer encoding")
+    st.markdown(f"Every **different** word of the corpus gets an id, in order of first appearance: "
+                f"**V = {view.V}** words. A sentence becomes the list of its words' ids.")
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("**Vocabulary** (word → id → one-hot vector)")
+        st.dataframe(fe.vocab_table(corpus.vocab), hide_index=True, key="vocab_table",
+                     height=min(35 * (view.V + 1) + 3, 400))
+    with right:
+        st.markdown("**Integer-encoded sentences**")
+        st.dataframe(fe.encoded_table(corpus), hide_index=True, key="encoded_table",
+                     height=min(35 * (len(corpus) + 1) + 3, 400))
 
 # --- 3. one-hot matrix of the sentence
 st.subheader("3 · One-hot vectors: the sentence as a T × V matrix")

@@ -37,18 +37,19 @@ session.ensure_shell()
 present = session.present()
 st.title("rnnviz")
 st.markdown("#### Watch a recurrent neural network read a sentence, one word at a time.")
-st.markdown("Type sentences in the sidebar and follow them all the way: words → numbers → an RNN, LSTM or "
+session.intro("Type sentences in the sidebar and follow them all the way: words → numbers → an RNN, LSTM or "
             "GRU unrolled over time → a prediction, and back again with the gradients. **Every number on "
             "every page is computed by a real network** (NumPy), for exactly what you typed — nothing is "
-            "drawn by hand. The sidebar settings are shared by all pages, and the address bar always holds a "
-            "link to exactly what is on screen.")
+              "drawn by hand. The sidebar settings are shared by all pages, and the address bar always holds "
+              "a link to exactly what is on screen.")
 
-st.subheader("A guided tour")
-for row in (TOUR[:4], TOUR[4:]):
-    for col, (path, title, icon, what) in zip(st.columns(4), row, strict=True):
-        with col.container(border=True, height="stretch"):
-            st.page_link(path, label=title, icon=icon)
-            st.markdown(what)
+with session.folded("A guided tour of the pages", icon="🧭"):
+    st.subheader("A guided tour")
+    for row in (TOUR[:4], TOUR[4:]):
+        for col, (path, title, icon, what) in zip(st.columns(4), row, strict=True):
+            with col.container(border=True, height="stretch"):
+                st.page_link(path, label=title, icon=icon)
+                st.markdown(what)
 
 view = session.model_or_stop()
 corpus = view.corpus
@@ -56,6 +57,7 @@ lengths = [len(t) for t in corpus.tokens]
 cmp = eq.ann_vs_rnn(lengths, view.V, view.H, view.cell.kind, view.cell.num_params())
 
 st.subheader("Why not an ordinary neural network (ANN)?")
+chart_slot = st.container()  # on a projector the chart comes first, the numbers after it
 st.markdown(f"Your corpus has **{cmp.B} sentence{'s' if cmp.B != 1 else ''}** of "
             f"{', '.join(str(n) for n in lengths[:12])}{' …' if len(lengths) > 12 else ''} words and a "
             f"vocabulary of **V = {cmp.V}** words. A feed-forward network (ANN) needs **one fixed-size "
@@ -79,8 +81,9 @@ weights = pd.DataFrame([
 st.dataframe(weights, hide_index=True, key="ann_vs_rnn_table")
 st.caption(f"Both then need the same output layer ŷ = σ(h·w_o + b_o): H + 1 = {cmp.head_weights} more "
            "weights.")
-st.plotly_chart(fe.ann_vs_rnn_figure(cmp, kind, present), width="stretch", config=theme.PLOTLY_CONFIG,
-                key="ann_chart")
+with chart_slot if present else st.container():
+    st.plotly_chart(fe.ann_vs_rnn_figure(cmp, kind, present), width="stretch", config=theme.PLOTLY_CONFIG,
+                    key="ann_chart")
 longer = cmp.T_max + 1
 st.markdown(
     f"**A longer sentence arrives** ({longer} words): flattened it is {longer}·{cmp.V} = "

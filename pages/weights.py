@@ -53,19 +53,21 @@ def load_upload() -> None:
 session.ensure_shell()
 present = session.present()
 st.title("Your own weights")
-st.markdown(
+session.intro(
     "Trained a small recurrent layer in PyTorch or Keras on one-hot words? Save its weights in an `.npz` "
     "file with three lines, upload it here, and **every page runs on your weights**: the forward pass, "
     "the gates, backpropagation through time."
 )
-left, right = st.columns(2)
-with left:
-    st.markdown("**PyTorch**")
-    st.code(PYTORCH_SNIPPET, language="python")
-with right:
-    st.markdown("**Keras**")
-    st.code(KERAS_SNIPPET, language="python")
-st.code(EXTRAS_SNIPPET, language="python")
+on_screen = st.container()  # the weights' picture: first on a projector, after the upload otherwise
+with session.folded("How to save your weights — PyTorch and Keras", icon="💾"):
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**PyTorch**")
+        st.code(PYTORCH_SNIPPET, language="python")
+    with right:
+        st.markdown("**Keras**")
+        st.code(KERAS_SNIPPET, language="python")
+    st.code(EXTRAS_SNIPPET, language="python")
 with st.expander("What the file must contain"):
     st.markdown(
         "- **PyTorch names** `weight_ih_l0` (G·H, D), `weight_hh_l0` (G·H, H), `bias_ih_l0`, `bias_hh_l0` "
@@ -76,7 +78,9 @@ with st.expander("What the file must contain"):
         "- D = the number of words: inputs are one-hot. Add `vocab` (the words in id order) and the corpus "
         "is encoded with your ids; without it, the corpus needs exactly D different words.\n"
         "- Optional head `w_o` (H,) or (H, 1) and `b_o` (one number) for the output ŷ.\n"
-        "- One layer, one direction (no `_l1`, no `_reverse` keys); at most "
+        "- Several layers or both directions (PyTorch's `_l1`, `_reverse` keys) are read too: the pages "
+        "unroll layer 1's forward direction (the badge says so), the RNN types page runs the whole network. "
+        "At most "
         f"{weights_io.MAX_UPLOAD_HIDDEN} hidden units and {weights_io.MAX_BYTES // 2**20} MB.\n"
         "- Trained with an embedding layer E (V, d)? Fold it in, the result is exact for one-hot inputs: "
         "Keras `kernel = E @ kernel`, PyTorch `weight_ih_l0 = weight_ih_l0 @ E.T`."
@@ -121,17 +125,18 @@ else:
         st.caption("No vocabulary in the file: the corpus' words are numbered in order of appearance.")
     st.button("Reset to built-in weights", on_click=session.reset_custom_weights, key="reset_weights_page")
 
-st.subheader("The weights on screen")
-try:
-    view = session.cached_model(session.settings())
-except EmptyCorpus as exc:
-    st.info(str(exc), icon="✍️")
-    st.stop()
-except WeightsMismatch as exc:
-    st.error(session.escape_md(str(exc)), icon="📦")
-    st.stop()
-fig = fig_weights.weight_heatmaps(view.cell, view.corpus.vocab.tokens, present=present)
-st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG)
-st.markdown(f"On sentence {view.index + 1} ({len(view.tokens)} words) the output is "
-            f"ŷ = **{view.yhat:.4f}**.")
-session.download_buttons(view, {"weights": fig}, key="weights")
+with on_screen if present else st.container():
+    st.subheader("The weights on screen")
+    try:
+        view = session.cached_model(session.settings())
+    except EmptyCorpus as exc:
+        st.info(str(exc), icon="✍️")
+        st.stop()
+    except WeightsMismatch as exc:
+        st.error(session.escape_md(str(exc)), icon="📦")
+        st.stop()
+    fig = fig_weights.weight_heatmaps(view.cell, view.corpus.vocab.tokens, present=present)
+    st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG)
+    st.markdown(f"On sentence {view.index + 1} ({len(view.tokens)} words) the output is "
+                f"ŷ = **{view.yhat:.4f}**.")
+    session.download_buttons(view, {"weights": fig}, key="weights")

@@ -301,6 +301,12 @@ section[data-testid="stSidebar"]:not([data-collapsed="true"]) {
 """
 
 
+def folded(title: str, icon: str = "📖") -> Any:
+    """A container for a page's secondary part: as usual on screen, an expander in presentation mode so
+    that the page's picture comes first on a projector (`with session.folded("Tokens and ids"): …`)."""
+    return st.expander(title, icon=icon) if present() else st.container()
+
+
 def intro(text: str, **kwargs: Any) -> None:
     """A page's explanatory paragraph: on screen as usual, folded into an expander in presentation mode so
     the page's picture comes first on a projector."""
