@@ -153,6 +153,26 @@ def deep() -> None:
     trained_note(t)
 
 
+def uploaded_network(custom) -> None:
+    """The whole multi-layer / bidirectional network of an uploaded file, on the sentence."""
+    net = custom.stack
+    bi = " bidirectional" if net.bidirectional else ""
+    st.subheader(f"Your uploaded network, all of it: {net.num_layers}-layer{bi} {net.kind}")
+    st.caption("The other pages unroll its first layer's forward direction; here every layer and direction "
+               "reads your sentence.")
+    trace = net.forward(view.x)
+    names = ("→", "←")
+    panels = [(f"layer {k + 1} {names[d]}" if net.bidirectional else f"layer {k + 1}", trace.states(k, d))
+              for k in range(net.num_layers) for d in range(net.num_directions)]
+    chart(ft.states_figure(panels, tokens, "Hidden states of every layer and direction", present),
+          "types_upload_states")
+    st.dataframe(ft.keras_summary(net.kind, net.layer_num_params(), net.bidirectional, net.hidden_size,
+                                  len(tokens), None), hide_index=True, key="types_upload_summary")
+    M = tv.stack_connectivity(custom.digest, tuple(view.ids), net, view.x)
+    title = "Connectivity of your network: ‖∂output<sub>t</sub>/∂x<sub>s</sub>‖"
+    chart(ft.connectivity_figure(M, tokens, title, present), "types_upload_connectivity")
+
+
 def connectivity() -> None:
     st.subheader("Which words move which output: the connectivity matrix")
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
@@ -189,9 +209,12 @@ session.widget(st.radio, "types_type", "RNN type", options=list(RNN_TYPES), form
                horizontal=True)
 if session.custom_weights() is not None:
     st.caption(f"These examples train their own small {kind} networks; your uploaded weights are used for "
-               "the many-to-one output only.")
+               "the many-to-one output (and, for a multi-layer or bidirectional file, the section below).")
 {"one-to-one": one_to_one, "one-to-many": one_to_many, "many-to-one": many_to_one,
  "many-to-many": many_to_many, "encoder-decoder": encoder_decoder, "bidirectional": bidirectional,
  "deep": deep}[session.get("types_type")]()
 st.divider()
+if session.custom_weights() is not None and session.custom_weights().stack is not None:
+    uploaded_network(session.custom_weights())
+    st.divider()
 connectivity()

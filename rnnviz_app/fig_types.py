@@ -425,9 +425,9 @@ def generation_table(words: Sequence[str], probs: np.ndarray, vocab: Sequence[st
 
 
 def keras_summary(kind: str, layer_params: Sequence[int], bidirectional: bool, hidden: int, T: int,
-                  n_classes: int) -> pd.DataFrame:
-    """What Keras' model.summary() prints for the stacked tagger: one row per recurrent layer, then the Dense
-    head applied at every step (TimeDistributed)."""
+                  n_classes: int | None) -> pd.DataFrame:
+    """What Keras' model.summary() prints for a stack: one row per recurrent layer, then (n_classes given)
+    the Dense head applied at every step."""
     name = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[kind]
     dirs = 2 if bidirectional else 1
     rows = []
@@ -435,5 +435,6 @@ def keras_summary(kind: str, layer_params: Sequence[int], bidirectional: bool, h
         sfx = "" if k == 0 else f"_{k}"
         layer = f"bidirectional{sfx} (Bidirectional({kind}))" if bidirectional else f"{name}{sfx} ({kind})"
         rows.append((layer, f"(None, {T}, {dirs * hidden})", int(n)))
-    rows.append(("dense (Dense)", f"(None, {T}, {n_classes})", dirs * hidden * n_classes + n_classes))
+    if n_classes is not None:
+        rows.append(("dense (Dense)", f"(None, {T}, {n_classes})", dirs * hidden * n_classes + n_classes))
     return pd.DataFrame(rows, columns=["Layer (type)", "Output Shape", "Param #"])

@@ -170,3 +170,9 @@ def bi_tokens(choice: str, tokens: Sequence[str]) -> tuple[str, ...]:
 def first_word_options(vocab: Sequence[str]) -> list[str]:
     """"" (the sentence's own first word), then every word of the corpus."""
     return ["", *vocab]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def stack_connectivity(digest: str, ids: tuple[int, ...], _stack: rv.Recurrent, _x: np.ndarray) -> np.ndarray:
+    """‖∂output_t/∂x_s‖ of an uploaded stack on the sentence (cached by the file's digest and word ids)."""
+    return rv.connectivity(_stack, _x)

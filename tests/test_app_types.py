@@ -166,3 +166,33 @@ def test_presentation_mode_draws_larger():
     sizes = [next(a["font"]["size"] for a in spec(at, "Many-to-many")["layout"]["annotations"]
                   if a.get("name") == "output 0") for at in (normal, big)]
     assert sizes[1] > sizes[0]
+
+
+def test_an_uploaded_bidirectional_stack_runs_whole_here_and_layer_one_elsewhere():
+    import io
+
+    import rnnviz as rv
+    from rnnviz_app import session
+    from rnnviz_app.weights_io import load_weights
+
+    net = rv.Recurrent("GRU", 5, 3, num_layers=2, bidirectional=True, seed=4)
+    buf = io.BytesIO()
+    np.savez(buf, **net.to_torch(), vocab=np.array(["movie", "was", "good", "bad", "not"]))
+    custom = load_weights(buf.getvalue(), file_name="stack.npz")
+    assert custom.summary == "GRU, H=3, from PyTorch — layer 1 (forward) of a 2-layer bidirectional network"
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[session.CUSTOM_KEY] = custom
+    rerun(at)
+    at.switch_page("pages/forward.py")
+    rerun(at)  # the other pages unroll layer 1's forward cell, and the badge says which one
+    assert any("layer 1 (forward) of a 2-layer bidirectional network" in m.value for m in at.markdown)
+    at.switch_page(PAGE)
+    rerun(at)
+    x = np.eye(5)[[0, 1, 2]]  # "movie was good" with the file's ids
+    states = spec(at, "Hidden states of every layer and direction")["data"]
+    assert [d["name"] for d in states] == ["layer 1 →", "layer 1 ←", "layer 2 →", "layer 2 ←"]
+    np.testing.assert_allclose(decode(states[3]["z"]), net.forward(x).states(1, 1), atol=1e-12)
+    M = decode(spec(at, "Connectivity of your network")["data"][0]["z"])
+    np.testing.assert_allclose(M, rv.connectivity(net, x), atol=1e-12)
+    summary = table(at, "Param #")
+    assert list(summary["Param #"]) == net.layer_num_params()

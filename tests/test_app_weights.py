@@ -97,7 +97,7 @@ def test_bad_upload_is_a_message_and_keeps_the_earlier_weights() -> None:
     assert any("Still using your earlier weights" in c for c in texts(at, "caption"))
     assert "LSTM, H=2" in badge(at)[0]
     upload(at, "deep.npz", npz(**rv.GRU(5, 2).to_torch(), weight_ih_l1=np.zeros((6, 2))))
-    assert any("single-layer" in e for e in texts(at, "error"))
+    assert any("2-layer" in e and "missing" in e for e in texts(at, "error"))
     assert at.session_state[session.CUSTOM_KEY].kind == "LSTM"
 
 
