@@ -3,7 +3,8 @@
 Two layouts are accepted, as saved by three lines of PyTorch or Keras:
 
 - PyTorch (`nn.RNN`/`nn.LSTM`/`nn.GRU` state dict): weight_ih_l0 (G·H, D), weight_hh_l0 (G·H, H),
-  bias_ih_l0 (G·H,), bias_hh_l0 (G·H,);
+  bias_ih_l0 (G·H,), bias_hh_l0 (G·H,); with num_layers > 1 or bidirectional=True also …_l1, …_reverse
+  (the whole stack is kept; the pages unroll layer 1's forward direction);
 - Keras (`layer.get_weights()`): kernel (D, G·H), recurrent_kernel (H, G·H), bias (G·H,); a GRU's bias
   is (2, 3·H).
 
@@ -53,6 +54,7 @@ class CustomWeights:
     digest: str  # identifies the file and the options it was read with (cache key)
     file_name: str = ""
     about: str = ""  # weights trained in rnnviz: what was trained on what (shown with the badge)
+    stack: rv.Recurrent | None = None  # a multi-layer / bidirectional file: all of it (`cell` is layer 1 →)
 
     @property
     def kind(self) -> str:
@@ -60,8 +62,14 @@ class CustomWeights:
 
     @property
     def summary(self) -> str:
-        """E.g. "LSTM, H=8, from PyTorch" (SimpleRNN adds its activation)."""
-        return f"{self.cell.label}, H={self.cell.hidden_size}, from {SOURCES[self.source]}"
+        """E.g. "LSTM, H=8, from PyTorch" (SimpleRNN adds its activation; a stack: which layer is shown)."""
+        base = f"{self.cell.label}, H={self.cell.hidden_size}, from {SOURCES[self.source]}"
+        if self.stack is None:
+            return base
+        net = self.stack
+        bi = " bidirectional" if net.bidirectional else ""
+        direction = " (forward)" if net.bidirectional else ""
+        return f"{base} — layer 1{direction} of a {net.num_layers}-layer{bi} network"
 
 
 def _shape(a: np.ndarray) -> str:
@@ -113,15 +121,7 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
 
 def _layout(arrays: dict[str, np.ndarray]) -> str:
     names = sorted(arrays)
-    reverse = [k for k in names if "_reverse" in k]
-    if reverse:
-        raise WeightsError(f"bidirectional layers are not supported (found {', '.join(reverse)}): rnnviz "
-                           "unrolls one direction. Save the forward direction only (the *_l0 keys without "
-                           "_reverse).")
-    deeper = [k for k in names if re.search(r"_l[1-9]\d*$", k)]
-    if deeper:
-        raise WeightsError(f"only a single-layer network is supported (found {', '.join(deeper)}, weights of "
-                           "a deeper layer). Save the first layer only: the keys ending in _l0.")
+    # deeper layers (…_l1) and the backward direction (…_reverse) are PyTorch names too: see _stack
     torch = [k for k in names if k in TORCH_KEYS or k.startswith(("weight_", "bias_"))]
     keras = [k for k in names if k in KERAS_KEYS]
     if torch and keras:
@@ -177,6 +177,22 @@ def _build_cell(layout: str, kind: str, activation: str, arrays: dict[str, np.nd
     if missing:
         raise WeightsError(f"a Keras {kind} needs {', '.join(KERAS_KEYS)}; missing {', '.join(missing)}")
     return cls.from_keras(*(_float(k, arrays[k]) for k in KERAS_KEYS), **kw)
+
+
+_STACK_KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l\d+(_reverse)?$")
+
+
+def _stack(kind: str, activation: str, arrays: dict[str, np.ndarray]) -> rv.Recurrent | None:
+    """A multi-layer or bidirectional PyTorch state dict as the whole stack; None for one layer, one
+    direction. Missing or misshapen keys become a WeightsError naming the key and both shapes."""
+    keys = [k for k in arrays if _STACK_KEY.match(k)]
+    if all(k in TORCH_KEYS for k in keys):
+        return None
+    sd = {k: _float(k, arrays[k]) for k in keys}
+    try:
+        return rv.Recurrent.from_torch(sd, kind, activation if kind == "SimpleRNN" else "tanh")
+    except ValueError as exc:
+        raise WeightsError(str(exc)) from exc
 
 
 def _head(arrays: dict[str, np.ndarray], H: int, notes: list[str]) -> rv.SigmoidHead | None:
@@ -257,6 +273,13 @@ def load_weights(data: bytes, kind: str | None = None, activation: str = "tanh",
     except (ValueError, TypeError) as exc:
         hint = "" if inferred == kind else f" (these shapes fit a {inferred}: {why})"
         raise WeightsError(f"{exc}{hint}") from exc
+    stack = _stack(kind, cell.activation, arrays) if layout == "pytorch" else None
+    if stack is not None:
+        cell = stack.cells[0][0]  # the cell that reads the words: layer 1, forward direction
+        bi = " bidirectional" if stack.bidirectional else ""
+        notes.append(f"A {stack.num_layers}-layer{bi} {kind} ({stack.num_params()} parameters): the pages "
+                     "unroll layer 1's forward direction, the cell that reads the words; the RNN types page "
+                     "runs the whole network.")
     if cell.activation == "relu":
         notes.append("Activation: relu (as chosen; a file does not record it).")
     H, D = cell.hidden_size, cell.input_size
@@ -268,9 +291,11 @@ def load_weights(data: bytes, kind: str | None = None, activation: str = "tanh",
     head = _head(arrays, H, notes)
     vocab = _vocab(arrays, D, notes)
     known = set(TORCH_KEYS if layout == "pytorch" else KERAS_KEYS) | set(EXTRA_KEYS)
+    if stack is not None:
+        known |= set(stack.to_torch())
     ignored = sorted(set(arrays) - known)
     if ignored:
         notes.append(f"Ignored arrays: {', '.join(ignored)}.")
     digest = hashlib.sha256(bytes(data) + f"|{kind}|{activation}".encode()).hexdigest()[:16]
     return CustomWeights(cell=cell, head=head, vocab=vocab, source=layout, notes=tuple(notes),
-                         digest=digest, file_name=file_name)
+                         digest=digest, file_name=file_name, stack=stack)
