@@ -256,8 +256,11 @@ def weights_and_states(outcome: tv.TrainOutcome) -> None:
     epochs = outcome.snapshot_epochs()
     if not epochs:
         return
-    if st.session_state.get("train_epoch_view") not in epochs:  # a new run: its last epoch
-        st.session_state["train_epoch_view"] = epochs[-1]
+    run_id = (outcome.spec, h.epochs_run, outcome.stop)
+    stale = st.session_state.get("train_epoch_view") not in epochs
+    if stale or st.session_state.get("_train_view_run") != run_id:
+        st.session_state["train_epoch_view"] = epochs[-1]  # a new run (or a stale value): its last epoch
+        st.session_state["_train_view_run"] = run_id
     epoch = st.select_slider("Weights at epoch", options=epochs, key="train_epoch_view")
     snaps = h.snapshots
     zmax = max(float(np.max(np.abs(snaps[e][k]))) for e in epochs for k in ("W_xh", "W_hh", "w_o"))
@@ -294,7 +297,7 @@ def fixes_section() -> None:
         rows.append({"run": fix.name, "in the lecture": fix.lecture, "result": result})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="train_fixes_table")
     if all(o is not None for o in outcomes):
-        chart(ft.fixes_figure([(f.name, o.history) for f, o in zip(tv.FIXES, outcomes, strict=True)],
+        chart(ft.fixes_figure([(f.short, o.history) for f, o in zip(tv.FIXES, outcomes, strict=True)],
                               session.present()), "train_fixes")
         st.caption("ReLU is not bounded, so with η = 5 the weights and the gradient grow until they overflow "
                    "(the lecture's exploding gradient). Clipping caps every step and the same run converges; "
@@ -347,12 +350,15 @@ def longdep_section() -> None:
                "gradients everywhere; what decides whether it learned is the accuracy above.")
     lecture = longdep.MAHARASHTRA_TEXT
     other = lecture.replace("Maharashtra", "Punjab")
-    rows = [{"network (trained with k = " + str(k) + ")": kind,
-             "ŷ “Maharashtra …” (label 1)": float(p[0]), "ŷ “Punjab …” (label 0)": float(p[1])}
-            for kind in cfg.kinds for p in [longdep.predictions(sweep.run(kind, k), [lecture, other])]]
+    rows = []
+    for kind in cfg.kinds:
+        p = longdep.predictions(sweep.run(kind, k), [lecture, other])
+        rows.append({f"network (trained with k = {k})": kind, "ŷ “Maharashtra …” (label 1)": float(p[0]),
+                     "ŷ “Punjab …” (label 0)": float(p[1]),
+                     "both right?": "✓" if p[0] >= 0.5 > p[1] else "✗"})
     st.markdown("**The lecture's sentence** (19 words after the place):")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_longdep_lecture",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in list(rows[0])[1:]})
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in list(rows[0])[1:3]})
 
 
 # --------------------------------------------------------------------------- the page
@@ -376,7 +382,8 @@ cached = store().get(spec) if spec is not None else None
 b1, b2 = st.columns([1, 3])
 b1.button("Train", type="primary", key="train_start", on_click=start, args=("train", (spec,)),
           disabled=spec is None or job is not None, icon="🏋️", width="stretch")
-if cached is not None and job is None:
+last = st.session_state.get(OUTCOME_KEY)
+if cached is not None and job is None and (last is None or last.spec != spec):
     b2.caption("These settings were trained before on this server: the result is shown at once (cached).")
 if st.session_state.get(ERROR_KEY):
     st.error(f"Training failed: {session.escape_md(st.session_state[ERROR_KEY])}", icon="🧯")

@@ -57,7 +57,8 @@ def loss_figure(loss: Sequence[float], accuracy: Sequence[float], *, epochs: int
     finite = loss[np.isfinite(loss)]
     top = float(max(finite.max() * 1.08, 0.1)) if finite.size else 1.0
     fig.update_yaxes(title_text="loss", range=[0, top], secondary_y=False)
-    fig.update_yaxes(title_text="accuracy (%)", range=[0, 105], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="accuracy (%)", range=[0, 105], tickvals=[0, 25, 50, 75, 100],
+                     secondary_y=True, showgrid=False)
     fig.update_xaxes(title_text="epoch (0 = before training)", range=[0, max(epochs, 1)])
     fig.update_layout(title={"text": title}, legend={"orientation": "h", "y": -0.25, "x": 0},
                       uirevision="loss")
@@ -148,32 +149,42 @@ def hidden_figure(before: rv.Trace, after: rv.Trace, tokens: Sequence[str], epoc
 
 
 def fixes_figure(runs: Sequence[tuple[str, rv.History]], present: bool = False) -> go.Figure:
-    """The loss per epoch of each named run on one chart; a run that diverged ends in a ✗ at its last finite
-    epoch, labelled with the epoch it diverged at."""
+    """One small panel per named run: its loss per epoch on a shared log axis. A run that diverged ends in
+    a ✗ at its last finite epoch, labelled with the epoch it diverged at."""
     s = theme.sizes(present)
-    fig = go.Figure()
-    top = 0.0
-    for n, (name, h) in enumerate(runs):
+    n = len(runs)
+    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.035,
+                        subplot_titles=[name for name, _ in runs])
+    lo, hi = np.inf, 0.0
+    span = max(max(h.epochs_run for _, h in runs), 1)
+    ticks = [int(v) for v in np.linspace(0, span, 4).round()] if span >= 3 else None
+    for k, (name, h) in enumerate(runs, start=1):
         loss = np.concatenate([[h.initial_loss], h.loss])
         x = np.arange(loss.size)
-        colour = theme.SERIES[n % len(theme.SERIES)]
-        fig.add_trace(go.Scatter(x=x, y=_finite_or_none(loss), name=name, meta=f"fix{n}", mode="lines",
-                                 line={"color": colour, "width": s.line},
-                                 hovertemplate=f"{name}<br>epoch %{{x}}: loss %{{y:.4f}}<extra></extra>"))
-        finite = loss[np.isfinite(loss)]
-        top = max(top, float(finite.max()) if finite.size else 0.0)
+        colour = theme.SERIES[(k - 1) % len(theme.SERIES)]
+        fig.add_trace(go.Scatter(x=x, y=_finite_or_none(loss), name=name, meta=f"fix{k - 1}", mode="lines",
+                                 line={"color": colour, "width": s.line}, showlegend=False,
+                                 hovertemplate=f"{name}<br>epoch %{{x}}: loss %{{y:.4f}}<extra></extra>"),
+                      row=1, col=k)
+        finite = loss[np.isfinite(loss) & (loss > 0)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
         if h.diverged_at is not None:
             last = int(np.flatnonzero(np.isfinite(loss))[-1])
-            fig.add_trace(go.Scatter(x=[last], y=[loss[last]], mode="markers+text", meta=f"fix{n}_diverged",
+            fig.add_trace(go.Scatter(x=[last], y=[loss[last]], mode="markers+text",
+                                     meta=f"fix{k - 1}_diverged",
                                      marker={"symbol": "x", "size": s.marker * 1.6, "color": DIVERGED},
-                                     text=[f"diverged at epoch {h.diverged_at}"], textposition="top right",
+                                     text=[f"NaN from epoch {h.diverged_at}"], textposition="top center",
                                      textfont={"color": DIVERGED, "size": s.annotation}, showlegend=False,
-                                     hovertemplate=f"{name}: NaN from epoch {h.diverged_at}<extra></extra>"))
-    fig.update_yaxes(title_text="loss", range=[0, min(max(top * 1.05, 0.1), 3.0)])
-    fig.update_xaxes(title_text="epoch")
-    fig.update_layout(title={"text": "The same network and data, one change at a time"},
-                      legend={"orientation": "v", "x": 1.02, "y": 1})
-    theme.apply(fig, present, height=400)
+                                     hovertemplate=f"{name}: NaN from epoch {h.diverged_at}<extra></extra>"),
+                          row=1, col=k)
+        fig.update_xaxes(title_text="epoch", range=[0, span], tickvals=ticks, row=1, col=k)
+    if np.isfinite(lo):
+        fig.update_yaxes(type="log", range=[np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 0.3])
+    fig.update_yaxes(title_text="loss (log scale)", row=1, col=1)
+    fig.update_layout(title={"text": "The same network and data, one change at a time"})
+    theme.apply(fig, present, height=340)
+    fig.update_annotations(font={"size": theme.sizes(present).annotation, "color": "#111111"})
     return fig
 
 
@@ -184,8 +195,10 @@ def longdep_accuracy_figure(sweep: longdep.LongDepSweep, present: bool = False) 
     ks = list(sweep.ks)
     for i, kind in enumerate(sweep.kinds):
         fig.add_trace(go.Scatter(x=ks, y=sweep.accuracy[i] * 100, name=kind, meta=kind, mode="lines+markers",
-                                 line={"color": CELL_COLOURS[kind], "width": s.line},
-                                 marker={"size": s.marker},
+                                 line={"color": CELL_COLOURS[kind], "width": s.line * (1.8 - 0.4 * i),
+                                       "dash": ("solid", "solid", "dash")[i % 3]},
+                                 marker={"size": s.marker * (1.5 - 0.25 * i),
+                                         "symbol": ("circle", "square", "diamond")[i % 3]},
                                  hovertemplate=f"{kind}, k = %{{x}}: %{{y:.0f}}% right<extra></extra>"))
     fig.add_hline(y=50, line={"color": "#777777", "dash": "dot", "width": max(s.line / 2, 1)})
     fig.add_annotation(x=ks[-1], y=50, text="chance (50%)", showarrow=False, xanchor="right",
