@@ -1,8 +1,9 @@
-"""5 · Gradient lab: slide w_h and watch gradients vanish or explode through time, exactly."""
+"""6 · Gradient lab: slide w_h and watch gradients vanish or explode through time, exactly."""
 
 import streamlit as st
 
-from rnnviz_app import fig_lab, lab, session, state, theme
+from rnnviz import longdep
+from rnnviz_app import fig_lab, fig_train, lab, session, state, theme, train_view
 
 BADGE_COLOURS = {"vanishing": "blue", "stable": "green", "exploding": "red", "cut": "gray"}
 SOURCE_LABELS = {"sentence": "the sentence", "generated": "generated"}
@@ -48,6 +49,40 @@ def controls() -> None:
                        step=0.5, format="%g")
 
 
+WEIGHT_LABELS = {"untrained": "untrained (random) weights", "trained": "trained (long-dependency task)"}
+
+
+def comparison(lp, tokens, present: bool) -> None:
+    """SimpleRNN vs LSTM vs GRU: untrained (random) weights at the slider's w_h, or the three cells trained
+    on the Train page's long-dependency task (shared with it: trained once per server)."""
+    session.widget(st.radio, "lab_weights", "Compare the three cells with", options=list(state.LAB_WEIGHTS),
+                   format_func=WEIGHT_LABELS.get, horizontal=True)
+    if session.get("lab_weights") != "trained":
+        st.plotly_chart(fig_lab.compare_figure(lp.cells, tokens, present=present), width="stretch",
+                        config=theme.PLOTLY_CONFIG, key="lab_compare")
+        st.caption("**Untrained (random) weights**: seeded cells with W_hh = w_h·Q. Nothing has taught their "
+                   "gates to keep anything yet, so an untrained LSTM or GRU can lose the past as fast as a "
+                   "SimpleRNN. Pick *trained* to see what training does.")
+        return
+    cfg = longdep.LongDepConfig()
+    k = max(cfg.ks)
+    with st.spinner("Training the three cells on the long-dependency task (once per server, seconds)…"):
+        runs = train_view.longdep_runs(cfg, k, session.result_store())
+    ids, _ = longdep.make_task(k, 1, cfg.seed + 2000)
+    curves = train_view.trained_curves(runs, ids[0])
+    st.plotly_chart(fig_train.trained_compare_figure(curves, k, present), width="stretch",
+                    config=theme.PLOTLY_CONFIG, key="lab_compare_trained")
+    by = {c.kind: c for c in curves}
+    acc = ", ".join(f"{kind} {r.test_accuracy:.0%}" for kind, r in runs.items())
+    st.caption(f"**Trained weights**: each cell trained on the Train page's long-dependency task (the "
+               f"first word sets the label, then k = {k} words; same data, H = {cfg.hidden} and budget). Right "
+               f"on new sentences: {acc}. On this sentence, {k} steps back: ‖dh_T/dh_1‖ = "
+               + ", ".join(f"{c.kind} {lab.fmt_pow(float(c.log10_jac[0]))}" for c in curves)
+               + (f"; the LSTM's cell path ∏ f = {lab.fmt_pow(float(by['LSTM'].log10_forget[0]))}"
+                  if "LSTM" in by else "")
+               + ". The w_h slider does not apply to trained weights.")
+
+
 @st.fragment
 def gradient_lab(view) -> None:
     """The lab: in the browser a control change reruns only this fragment (the sweep is cached)."""
@@ -73,8 +108,7 @@ def gradient_lab(view) -> None:
 
     left, right = (st.container(), st.container()) if present else st.columns([2, 1])
     with left:
-        st.plotly_chart(fig_lab.compare_figure(lp.cells, tokens, present=present), width="stretch",
-                        config=theme.PLOTLY_CONFIG, key="lab_compare")
+        comparison(lp, tokens, present)
     with right:
         st.markdown("##### Gradient clipping")
         if clip > 0:
@@ -91,7 +125,7 @@ def gradient_lab(view) -> None:
 
 
 session.ensure_shell()
-st.title("5 · Gradient lab")
+st.title("6 · Gradient lab")
 st.markdown("Going back one step multiplies the gradient by ∂hₜ/∂hₜ₋₁. Going back k steps multiplies k "
             "such factors, so it shrinks like (γ·w_h)ᵏ or grows like it. Slide **w_h** (W_hh = w_h·Q, Q "
             "orthogonal; with hidden size 1 it is the lecture's scalar w_h) and watch.")

@@ -384,3 +384,85 @@ def row_pick_latex(x_t: Sequence[float], W: np.ndarray, token_id: int, words: Se
     picked = latex_row(W[token_id], digits)
     return (rf"\underset{{x_t\;(1\times {V})}}{{{x}}} \cdot {names}\!\underset{{{name}\;({V}\times {H})}}"
             rf"{{{matrix}}} = {name}[{token_id},:] = {picked}")
+
+
+# --------------------------------------------------------------------------- weights vs biases: 27 + 4 = 31
+
+
+@dataclass(frozen=True)
+class ParamSplit:
+    """A many-to-one model's parameters (recurrent cell + Dense(1) head) counted one by one, so that a page
+    can group them the lecture notes' way (weights vs biases) or Keras' way (per layer, bias included)."""
+
+    kind: str
+    W_xh: int  # D·G·H input weights (Keras' kernel)
+    W_hh: int  # H·G·H recurrent weights (Keras' recurrent_kernel)
+    cell_biases: tuple[tuple[str, int], ...]  # (("b_h", G·H),) or a GRU's (("b_xh", 3H), ("b_hh", 3H))
+    w_o: int  # H output weights (the Dense layer's kernel)
+    b_o: int  # 1 output bias
+
+    @property
+    def cell_weights(self) -> int:
+        """What a weight heatmap of W_xh and W_hh draws."""
+        return self.W_xh + self.W_hh
+
+    @property
+    def cell_bias_total(self) -> int:
+        return sum(n for _, n in self.cell_biases)
+
+    @property
+    def cell_total(self) -> int:
+        """Keras' count of the recurrent layer (its biases included): SimpleRNN(3) on 5 words → 27."""
+        return self.cell_weights + self.cell_bias_total
+
+    @property
+    def head_total(self) -> int:
+        """Keras' count of Dense(1): H weights + 1 bias."""
+        return self.w_o + self.b_o
+
+    @property
+    def weights(self) -> int:
+        """The lecture notes' "weights": every number that multiplies (W_xh, W_hh, w_o)."""
+        return self.cell_weights + self.w_o
+
+    @property
+    def biases(self) -> int:
+        """The lecture notes' "biases": every number that is added (the cell's biases and b_o)."""
+        return self.cell_bias_total + self.b_o
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def bias_names(self) -> str:
+        """The cell's biases as a page names them: "b_h", "b_xh + b_hh"."""
+        return " + ".join(name for name, _ in self.cell_biases)
+
+
+def param_split(cell: rv.Cell, head: rv.SigmoidHead | None = None) -> ParamSplit:
+    """Counted from the cell's own arrays (and the head's w_o; without a head, Keras' Dense(1) on H units)."""
+    p = cell.params
+    biases = tuple((name, int(p[name].size)) for name in cell.bias_names)
+    w_o = int(np.size(head.w_o)) if head is not None else cell.hidden_size
+    split = ParamSplit(kind=cell.kind, W_xh=int(p["W_xh"].size), W_hh=int(p["W_hh"].size), cell_biases=biases,
+                       w_o=w_o, b_o=1)
+    if split.cell_total != cell.num_params():
+        raise ValueError(f"{cell.kind} has {cell.num_params()} parameters but W_xh, W_hh and "
+                         f"{split.bias_names} add up to {split.cell_total}")
+    return split
+
+
+def weights_drawn(split: ParamSplit, html: bool = False) -> tuple[str, str]:
+    """What the weight heatmaps draw and what they leave out, with the cell's own numbers: ("24 weights drawn
+    (W_xh 15 + W_hh 9)", "+ the 3 biases b_h (not drawn) = Keras' 27 parameters of this layer"); with
+    html=True the names carry Plotly's <sub> subscripts."""
+    def name(n: str) -> str:
+        return n.replace("_", "<sub>", 1) + "</sub>" if html else n
+
+    biases = " + ".join(name(n) for n, _ in split.cell_biases)
+    drawn = (f"{split.cell_weights} weights drawn ({name('W_xh')} {split.W_xh} + {name('W_hh')} "
+             f"{split.W_hh})")
+    rest = (f"+ the {split.cell_bias_total} biases {biases} (not drawn) = Keras' {split.cell_total} "
+            "parameters of this layer")
+    return drawn, rest

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import theme
-from .equations import weight_columns
+from .equations import param_split, weight_columns, weights_drawn
 
 
 def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool = False) -> go.Figure:
@@ -35,9 +35,10 @@ def weight_heatmaps(cell: Any, words: Sequence[str] | None = None, present: bool
     fig.update_xaxes(title_text="column (gate · unit)" if cell.gate_names else "hidden unit")
     fig.update_yaxes(title_text="word (one-hot input)" if words is not None else "input", row=1, col=1)
     fig.update_yaxes(title_text="h<sub>t−1</sub> unit", row=1, col=2)
-    title = f"{cell.kind} weights: {cell.num_params()} numbers (biases not shown)"
-    fig.update_layout(title={"text": title})
-    height = 180 + 26 * max(min(D, 30), H)
+    drawn, rest = weights_drawn(param_split(cell), html=True)  # counted from the cell's own arrays
+    fig.update_layout(title={"text": f"{cell.kind}: {drawn}", "subtitle": {"text": rest}})
+    height = 200 + 26 * max(min(D, 30), H)
     theme.apply(fig, present, height=min(height, 900))
     fig.update_annotations(font={"size": theme.sizes(present).font, "color": "#111111"})  # subplot titles
+    fig.update_layout(margin={"t": 145 if present else 125})  # title, subtitle, then the subplot titles
     return fig

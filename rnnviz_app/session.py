@@ -21,6 +21,7 @@ import streamlit as st
 from . import export, state
 from .equations import md_escape
 from .model import EmptyCorpus, ModelView, WeightsMismatch, build_model, parse_corpus
+from .train_view import ResultStore
 from .weights_io import CustomWeights
 
 NOTES_KEY = "_link_notes"
@@ -249,6 +250,12 @@ def cached_model(values: dict[str, Any]) -> ModelView:
     uploaded weights when there are some."""
     custom = custom_weights()
     return _cached_model(tuple(sorted(values.items())), custom.digest if custom else None, custom)
+
+
+@st.cache_resource
+def result_store() -> ResultStore:
+    """Finished trainings of every session of this server, keyed by their settings (Train page, lab)."""
+    return ResultStore()
 
 
 def model_or_stop() -> ModelView:
