@@ -75,8 +75,8 @@ def comparison(lp, tokens, present: bool) -> None:
     by = {c.kind: c for c in curves}
     acc = ", ".join(f"{kind} {r.test_accuracy:.0%}" for kind, r in runs.items())
     st.caption(f"**Trained weights**: each cell trained on the Train page's long-dependency task (the "
-               f"first word sets the label, then k = {k} words; same data, H = {cfg.hidden} and budget). Right "
-               f"on new sentences: {acc}. On this sentence, {k} steps back: ‖dh_T/dh_1‖ = "
+               f"first word sets the label, then k = {k} words; same data, H = {cfg.hidden} and budget). "
+               f"Right on new sentences: {acc}. On this sentence, {k} steps back: ‖dh_T/dh_1‖ = "
                + ", ".join(f"{c.kind} {lab.fmt_pow(float(c.log10_jac[0]))}" for c in curves)
                + (f"; the LSTM's cell path ∏ f = {lab.fmt_pow(float(by['LSTM'].log10_forget[0]))}"
                   if "LSTM" in by else "")

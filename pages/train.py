@@ -23,10 +23,9 @@ LONGDEP = longdep.LongDepConfig()
 FIX_LABEL = {"adam": "Adam", "sgd": "SGD"}
 
 
-@st.cache_resource
 def store() -> tv.ResultStore:
-    """Finished runs of every session on this server, keyed by their settings."""
-    return tv.ResultStore()
+    """Finished runs of every session on this server, keyed by their settings (shared with the lab)."""
+    return session.result_store()
 
 
 def chart(fig, key: str) -> None:

@@ -229,3 +229,28 @@ def flow_figure(flows: Sequence[longdep.GradientFlow], present: bool = False) ->
                       legend={"orientation": "h", "y": -0.45, "x": 0})
     theme.apply(fig, present, height=420)
     return fig
+
+
+def trained_compare_figure(curves: Sequence, k: int, present: bool = False) -> go.Figure:
+    """The Gradient lab's comparison on trained cells: ‖dh_T/dh_t‖ against steps back (log axis) for each
+    trained cell on one sentence of its task, and the LSTM's cell path ∏ f dotted."""
+    s = theme.sizes(present)
+    fig = go.Figure()
+    for c in curves:
+        x = c.steps_back
+        text = [f"t={t + 1} · {w}" for t, w in enumerate(c.tokens)]
+        fig.add_trace(go.Scatter(x=x, y=10.0 ** c.log10_jac, name=f"{c.kind} (trained)", meta=c.kind,
+                                 mode="lines", line={"color": CELL_COLOURS[c.kind], "width": s.line},
+                                 text=text, hovertemplate="%{text}: ‖dh_T/dh_t‖ = %{y:.3g}<extra></extra>"))
+        if c.log10_forget is not None:
+            fig.add_trace(go.Scatter(x=x, y=10.0 ** c.log10_forget, name="LSTM ∏ f (cell path, trained)",
+                                     meta="forget", mode="lines", text=text,
+                                     line={"color": CELL_COLOURS["LSTM"], "width": s.line, "dash": "dot"},
+                                     hovertemplate="%{text}: max ∏ f = %{y:.3g}<extra></extra>"))
+    fig.update_yaxes(type="log", title_text="‖dh<sub>T</sub>/dh<sub>t</sub>‖ (log scale)")
+    fig.update_xaxes(title_text="steps back from the last word (T − t)")
+    title = f"Trained weights (long-dependency task, k = {k}): the same words for all three"
+    fig.update_layout(title={"text": title},
+                      legend={"orientation": "h", "y": -0.3, "x": 0})
+    theme.apply(fig, present, height=420)
+    return fig

@@ -549,3 +549,51 @@ def stored_sweep(config: longdep.LongDepConfig, store: ResultStore) -> longdep.L
                 return None
             runs[(kind, k)] = got
     return longdep.sweep_from(config, runs)
+
+
+def longdep_runs(config: longdep.LongDepConfig, k: int, store: ResultStore) -> dict[str, longdep.LongDepRun]:
+    """The three cells trained for k distractors (from the store, or trained now and stored)."""
+    out = {}
+    for kind in config.kinds:
+        key = ("longdep", config, kind, k)
+        run_ = store.get(key)
+        if run_ is None:
+            run_ = longdep.train_one(kind, k, config)
+            store.put(key, run_)
+        out[kind] = run_
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedCurve:
+    """A trained cell's exact ‖dh_T/dh_t‖ on one sentence (log10, per 0-based step t), and for an LSTM
+    log10 max_j ∏_{s>t} f_s[j]: the cell-state path, a product of forget gates only."""
+
+    kind: str
+    tokens: tuple[str, ...]
+    log10_jac: np.ndarray
+    log10_forget: np.ndarray | None
+
+    @property
+    def steps_back(self) -> np.ndarray:
+        return np.arange(len(self.tokens))[::-1]
+
+
+def trained_curves(runs: Mapping[str, longdep.LongDepRun], ids: Sequence[int]) -> list[TrainedCurve]:
+    """The lab's comparison for trained cells: the same quantities as for untrained ones, on their own
+    task's sentence `ids` (in longdep.vocabulary())."""
+    words = longdep.vocabulary().tokens
+    x = rv.one_hot_ids(list(ids), len(words))
+    out = []
+    for kind, r in runs.items():
+        tr = r.cell.forward(x)
+        log_jac, _ = rv.chain_log10_norms(r.cell.step_jacobians(tr), r.cell.hidden_size)
+        forget = None
+        if tr.c is not None:
+            with np.errstate(divide="ignore"):
+                log_f = np.log10(tr.gates["f"])  # (T, H)
+            tail = np.cumsum(log_f[::-1], axis=0)[::-1]  # Σ_{s ≥ t} log10 f_s
+            forget = np.concatenate([tail[1:], np.zeros((1, tail.shape[1]))]).max(axis=1)  # ∏_{s > t}
+        out.append(TrainedCurve(kind=kind, tokens=tuple(words[i] for i in ids), log10_jac=log_jac,
+                                log10_forget=forget))
+    return out
