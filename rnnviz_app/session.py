@@ -28,6 +28,7 @@ NOTES_KEY = "_link_notes"
 CUSTOM_KEY = "custom_weights"  # st.session_state[CUSTOM_KEY]: the uploaded CustomWeights, if any
 UPLOAD_NONCE = "_upload_nonce"  # bumped on reset so the weights page's file uploader starts empty
 LOG = logging.getLogger("rnnviz")
+LABELS_PREFIX = "_labels_"  # st.session_state[LABELS_PREFIX + key]: the option labels a widget showed last
 
 
 def init() -> None:
@@ -110,8 +111,14 @@ def widget(fn: Callable, key: str, label: str | None = None, **kwargs) -> Any:
         value = _fallback(get(key), options, lo)
     if value != get(key) or type(value) is not type(get(key)):
         st.session_state[key] = value
-    if wkey not in st.session_state or st.session_state[wkey] != value:
+    # The browser shows (and sends back) the *label* of the chosen option: when the labels change under the
+    # same value (sentence 1's text was edited), the value is sent again so the browser shows the new label.
+    labels = None if options is None else tuple(map(str, map(kwargs.get("format_func", str), options)))
+    relabelled = labels is not None and st.session_state.get(LABELS_PREFIX + key, labels) != labels
+    if relabelled or wkey not in st.session_state or st.session_state[wkey] != value:
         st.session_state[wkey] = value  # seed (or re-seed) the widget from the canonical value
+    if labels is not None:
+        st.session_state[LABELS_PREFIX + key] = labels
     fn(label or state.FIELD_BY_KEY[key].label, key=wkey, on_change=_copy, args=(key, options, lo, hi),
        **kwargs)
     return get(key)

@@ -94,6 +94,11 @@ def browser_like(at: AppTest) -> AppTest:
     return at
 
 
+def browser_labels(at: AppTest) -> dict[str, str | None]:
+    """What each selectbox/radio of a browser_like AppTest shows, by key (empty for a plain AppTest)."""
+    return dict(getattr(at, _FRONTEND, {}))
+
+
 def browser_run(at: AppTest) -> AppTest:
     """at.run(), then remember what the selectboxes and radios show (for browser_like AppTests)."""
     at.run()
