@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,13 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Radio, Selectbox
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def app_pages() -> list[tuple[str, str, str]]:
+    """(file, title, URL path) of every page app.py lists, in menu order; the home page's URL path is ""."""
+    src = (REPO / "app.py").read_text(encoding="utf-8")
+    pages = re.findall(r'st\.Page\("(pages/(\w+)\.py)", title="([^"]+)"([^)]*)\)', src)
+    return [(file, title, "" if "default=True" in rest else stem) for file, stem, title, rest in pages]
 
 
 def rerun(at: AppTest) -> AppTest:

@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from apptools import app_pages
 
 import rnnviz as rv
 
-PAGE_TITLES = ["Start here", "1 · Text to numbers", "2 · Forward through time", "3 · Gates",
-               "4 · Backprop through time", "5 · Gradient lab", "6 · Your own weights"]
-PAGE_PATHS = ["", "encoding", "forward", "gates", "bptt", "lab", "weights"]
+PAGE_TITLES = [title for _, title, _ in app_pages()]
+PAGE_PATHS = [path for _, _, path in app_pages()]
+TITLE_OF = {path: title for _, title, path in app_pages()}
 LOCAL_SCHEMES = {"data", "blob", "about"}
 TIMEOUT_MS = 60_000
 
@@ -74,7 +75,7 @@ def test_a_whole_session_stays_on_the_local_server(page, app_server: str, screen
         assert exceptions.count() == 0, f"{title}: {exceptions.first.inner_text()[:1500]}"
 
     # interact: another cell, presentation mode, the share link (on the forward page)
-    nav.get_by_role("link", name=PAGE_TITLES[2]).click()
+    nav.get_by_role("link", name=TITLE_OF["forward"]).click()
     wait_idle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("LSTM", exact=True).click()
@@ -89,7 +90,7 @@ def test_a_whole_session_stays_on_the_local_server(page, app_server: str, screen
     wait_idle(page)
 
     # upload weights on page 6, then download the trace they produce
-    nav.get_by_role("link", name=PAGE_TITLES[6]).click()
+    nav.get_by_role("link", name=TITLE_OF["weights"]).click()
     wait_idle(page)
     upload = tmp_path / "gru.npz"
     upload.write_bytes(weights_file())

@@ -7,24 +7,15 @@ sidebar starts collapsed. Screenshots go to docs/screenshots/projector/<page>_<w
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from apptools import app_pages
 from test_browser_app1 import TIMEOUT_MS, no_exception, wait_idle
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [(1024, 768), (1280, 720), (1920, 1080)]
 MIN_FIGURE_FONT_PX = 16
-
-
-def app_pages() -> list[str]:
-    """URL paths of the pages app.py lists ("" is the home page)."""
-    src = (REPO / "app.py").read_text(encoding="utf-8")
-    out = []
-    for path, rest in re.findall(r'st\.Page\("pages/(\w+)\.py"([^)]*)\)', src):
-        out.append("" if "default=True" in rest else path)
-    return out
 
 
 CHECK_JS = """() => {
@@ -84,7 +75,7 @@ def test_every_page_fits_a_projector(page, app_server: str, width: int, height: 
     shots.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": width, "height": height})
     problems = []
-    for name in app_pages():
+    for _, _, name in app_pages():
         page.goto(f"{app_server}/{name}?present=1")
         page.wait_for_selector('[data-testid="stMain"] .js-plotly-plot', timeout=TIMEOUT_MS)
         wait_idle(page)
