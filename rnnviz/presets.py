@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -216,27 +217,45 @@ def riya_gru() -> TrainedPreset:
                          RIYA_GRU_TEXT, about, res.history, acc)
 
 
-def city_units(preset: TrainedPreset, text: str | None = None, second: str = "london") -> np.ndarray:
+def _units_changing_at(trace: Trace, t: int) -> np.ndarray:
+    state = trace.c if trace.c is not None else trace.h
+    change = np.abs(state[t] - (state[t - 1] if t > 0 else 0.0))  # (H,)
+    return np.sort(np.argsort(-change)[: max(1, trace.H // 2)])
+
+
+def city_units_of(trace: Trace, tokens: Sequence[str], second: str = "london") -> np.ndarray:
     """The units that hold the city: the half of the units (at least one) whose state (LSTM: cell state c,
-    GRU: h) changes most at the second city word of the text."""
-    tr = preset.trace(text)
-    toks = tokenize(preset.text if text is None else text)
-    t = toks.index(second)
-    state = tr.c if tr.c is not None else tr.h
-    change = np.abs(state[t] - state[t - 1])  # (H,)
-    return np.sort(np.argsort(-change)[: max(1, preset.cell.hidden_size // 2)])
+    GRU: h) changes most at the word `second`."""
+    return _units_changing_at(trace, list(tokens).index(second))
+
+
+def gate_numbers(trace: Trace, tokens: Sequence[str], gate: str,
+                 cities: Sequence[str] = ("delhi", "london")) -> dict[str, Any] | None:
+    """Mean of one gate over the city units: at the second city, on the words between the two cities, and
+    on every other word after the first city; None when the sentence does not name both cities in order."""
+    toks = list(tokens)
+    if cities[0] not in toks or cities[1] not in toks[toks.index(cities[0]) + 1 :]:
+        return None
+    first = toks.index(cities[0])
+    second = toks.index(cities[1], first + 1)
+    units = _units_changing_at(trace, second)
+    g = trace.gates[gate][:, units]  # (T, units)
+    between = list(range(first + 1, second))
+    after = [t for t in range(first + 1, len(toks)) if t != second]
+    return {"units": [int(u) for u in units], "second_city": float(g[second].mean()),
+            "between": float(g[between].mean()) if between else float("nan"),
+            "elsewhere": float(g[after].mean()) if after else float("nan"), "first": first, "second": second}
+
+
+def city_units(preset: TrainedPreset, text: str | None = None, second: str = "london") -> np.ndarray:
+    """city_units_of the preset's own trace of its text (or of `text`)."""
+    return city_units_of(preset.trace(text), tokenize(preset.text if text is None else text), second)
 
 
 def gate_profile(preset: TrainedPreset, gate: str, text: str | None = None,
                  cities: Sequence[str] = ("delhi", "london")) -> dict[str, float]:
-    """Mean of one gate over the city units: at the second city, on the words between the two cities, and
-    on every other word after the first city."""
-    tr = preset.trace(text)
-    toks = tokenize(preset.text if text is None else text)
-    units = city_units(preset, text, cities[1])
-    g = tr.gates[gate][:, units]  # (T, units)
-    first, second = toks.index(cities[0]), toks.index(cities[1])
-    between = list(range(first + 1, second))
-    after = [t for t in range(first + 1, len(toks)) if t != second]
-    return {"second_city": float(g[second].mean()), "between": float(g[between].mean()),
-            "elsewhere": float(g[after].mean())}
+    """gate_numbers of the preset on its text (or on `text`): at the second city, between, elsewhere."""
+    out = gate_numbers(preset.trace(text), tokenize(preset.text if text is None else text), gate, cities)
+    if out is None:
+        raise ValueError(f"the text does not name {cities[0]!r} and then {cities[1]!r}")
+    return {k: out[k] for k in ("second_city", "between", "elsewhere")}
