@@ -3,15 +3,33 @@
 import pandas as pd
 import streamlit as st
 
-from rnnviz_app import fig_gates, lab, session, theme
+from rnnviz_app import fig_gates, lab, session, theme, train_view
+
+PRESET_FLAG = "_gates_trained_preset"  # a trained example to load on this run (it may train first)
 
 
 def load_preset(key: str) -> None:
-    """Button callback: the preset becomes the corpus (sentence 1); a SimpleRNN becomes an LSTM."""
-    session.set_value("corpus", lab.PRESET_BY_KEY[key].text)
+    """Button callback: the preset becomes the corpus (sentence 1). A trained example then loads its network
+    (below, with a spinner the first time); an untrained one leaves a trained example's weights and turns a
+    SimpleRNN into an LSTM."""
+    preset = lab.PRESET_BY_KEY[key]
+    session.set_value("corpus", preset.text)
     session.set_value("sentence", 1)
-    if session.get("cell") == "SimpleRNN":
+    custom = session.custom_weights()
+    if preset.trained:
+        st.session_state[PRESET_FLAG] = preset.trained
+    elif custom is not None and custom.digest.startswith("preset-"):
+        session.reset_custom_weights()
+    if not preset.trained and session.get("cell") == "SimpleRNN":
         session.set_value("cell", "LSTM")
+
+
+def load_trained(name: str) -> None:
+    with st.spinner("Training the lecture's example network (once per server, a few seconds)…"):
+        preset = lab.TRAINED_PRESETS[name]()
+    st.session_state[session.CUSTOM_KEY] = train_view.preset_weights(preset)
+    st.session_state.pop(PRESET_FLAG, None)
+    st.rerun()  # the sidebar shows the trained network's badge
 
 
 session.ensure_shell()
@@ -24,15 +42,24 @@ cols = st.columns([1.3] * len(lab.PRESETS) + [1.0])
 for col, preset in zip(cols, lab.PRESETS, strict=False):
     col.button(f"Example: {preset.label}", key=f"gates_preset_{preset.key}",
                on_click=load_preset, args=(preset.key,), width="stretch")
-cols[-1].caption("The lecture's examples replace the corpus; a SimpleRNN becomes an LSTM.")
+cols[-1].caption("The examples replace the corpus. Riya and the GRU example load networks trained here "
+                 "(badge in the sidebar; Reset goes back); the clouds run on untrained (random) weights.")
+if st.session_state.get(PRESET_FLAG) in lab.TRAINED_PRESETS:
+    load_trained(st.session_state[PRESET_FLAG])
 
 view = session.model_or_stop()
+custom = session.custom_weights()
+if custom is not None and custom.digest.startswith("preset-"):
+    st.info(f"**Trained weights.** {session.escape_md(custom.about)}", icon="🏋️")
+    note = lab.trained_note(view.cell.kind, view.trace, view.tokens)
+    if note:
+        st.success(note, icon="🎯")
 trace, present = view.trace, session.present()
 
 if view.cell.kind == "SimpleRNN":
     st.info("A **SimpleRNN has no gates**: every step computes one pre-activation "
             "aₜ = xₜW_xh + hₜ₋₁W_hh + b and overwrites the state with hₜ = f(aₜ). Nothing decides what to "
-            "keep, which is why old words fade (page 5). Below are aₜ and hₜ; pick LSTM or GRU in the "
+            "keep, which is why old words fade (page 6). Below are aₜ and hₜ; pick LSTM or GRU in the "
             "sidebar, or load a lecture example, to see gates.", icon=":material/info:")
 
 if view.T > 1:

@@ -374,6 +374,12 @@ class Cell:
         or (K, 1), each row k running with scale_k · W_hh. Returns the trace's arrays with a K axis."""
         raise NotImplementedError
 
+    def _per_gate(self, pre: np.ndarray, act: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """The (…, G·H) pre-activations and gate activations as one (…, H) view per gate name."""
+        G, names = self.n_blocks, self.gate_names
+        return {"pre": dict(zip(names, _blocks(pre, G), strict=True)),
+                "gates": dict(zip(names, _blocks(act, G), strict=True))}
+
     def _grads(self, **kw) -> Grads:
         return Grads(cell=self.kind, params=ReadOnlyDict(kw.pop("params")),
                      _factors=ReadOnlyDict(kw.pop("factors")), _torch_map=self._torch_grad_map(), **kw)
@@ -663,11 +669,8 @@ class LSTM(Cell):
             g[:] = np.tanh(a_g[t])  # c̃ = tanh(a_g): the candidate's block takes tanh, not σ
             c_t = c[t] = f * c_t + i * g  # c_t = f ⊙ c_{t-1} + i ⊙ c̃
             h_t = h[t] = o * np.tanh(c_t)  # h_t = o ⊙ tanh(c_t)
-        names = self.gate_names
-        return {"h_prev": h_prev, "h": h, "c_prev": c_prev, "c": c,
-                "x_part": _per_k(x_part, K), "h_part": h_part,
-                "pre": dict(zip(names, _blocks(pre, 4), strict=True)),
-                "gates": dict(zip(names, _blocks(act, 4), strict=True))}
+        return {"h_prev": h_prev, "h": h, "c_prev": c_prev, "c": c, "x_part": _per_k(x_part, K),
+                "h_part": h_part, **self._per_gate(pre, act)}
 
     def backward(self, trace: Trace, dh) -> Grads:
         """BPTT through h and the cell state c (the LSTM's gradient highway)."""
@@ -780,10 +783,8 @@ class GRU(Cell):
             a_n[t] = x_n[t] + r * h_n[t]  # a_n = x_t W_xn + b_xn + r ⊙ (h_{t-1} W_hn + b_hn)
             n = gate_n[t] = np.tanh(a_n[t])  # h̃ = n = tanh(a_n)
             h_t = h[t] = (1 - z) * n + z * h_t  # h_t = (1 − z) ⊙ h̃ + z ⊙ h_{t-1}
-        names = self.gate_names
         return {"h_prev": h_prev, "h": h, "x_part": _per_k(x_part, K), "h_part": h_part,
-                "pre": dict(zip(names, _blocks(pre, 3), strict=True)),
-                "gates": dict(zip(names, _blocks(act, 3), strict=True))}
+                **self._per_gate(pre, act)}
 
     def backward(self, trace: Trace, dh) -> Grads:
         dh = self._check_dh(trace, dh)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import rnnviz as rv
+from rnnviz import presets
 
 from .model import initial_state, make_cell
 
@@ -27,15 +28,39 @@ class Preset:
     key: str
     label: str
     text: str  # goes into the corpus box as is (one line = one sentence)
+    trained: str = ""  # the network of rnnviz.presets it loads ("riya_lstm", "riya_gru"); "" = untrained
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("riya", "Riya · Delhi · London",
-           "Riya is a doctor. She lives in Delhi. She works at a hospital. Last year, Riya moved to London. "
-           "Now she works at a research lab"),
+    Preset("riya", "Riya · Delhi · London", presets.RIYA_TEXT, "riya_lstm"),
+    Preset("riya_gru", "GRU keep vs update", presets.RIYA_GRU_TEXT, "riya_gru"),
     Preset("clouds", "The clouds are in the sky", "The clouds are in the sky"),
 )
 PRESET_BY_KEY: dict[str, Preset] = {p.key: p for p in PRESETS}
+TRAINED_PRESETS = {"riya_lstm": presets.riya_lstm, "riya_gru": presets.riya_gru}  # trained once per process
+
+
+def trained_note(kind: str, trace: rv.Trace, tokens: Sequence[str]) -> str:
+    """What a trained Riya preset does on the sentence on screen, in numbers and words: the forget gate
+    (LSTM) or update gate (GRU) on the units that hold the city; "" when the sentence does not name Delhi
+    and then London."""
+    gate = "f" if kind == "LSTM" else "z"
+    g = presets.gate_numbers(trace, tokens, gate)
+    if g is None:
+        return ""
+    units = " and ".join(str(u + 1) for u in g["units"])
+    second, between = g["second_city"], g["between"]
+    if kind == "LSTM":
+        return (f"**At ‘london’ the forget gate of the city units (units {units}) is f = {second:.2f}**: "
+                f"{1 - second:.0%} of what they held about Delhi is dropped and the input gate writes "
+                f"London. On the other words after ‘delhi’ it is {g['elsewhere']:.2f} on average: the city "
+                "is kept. (The handwritten notes' illustration: Delhi → 0.10 at the new city.)")
+    return (f"**Update gate z of the city units (units {units})**: {between:.2f} on average between ‘delhi’ "
+            f"and ‘london’ — the past is kept — and {second:.2f} at ‘london’ — replaced by the new city. "
+            "These are PyTorch's and Keras' z (hₜ = (1 − z)·h̃ + z·hₜ₋₁: z near 1 keeps hₜ₋₁). The "
+            "handwritten notes write hₜ = (1 − z)·hₜ₋₁ + z·h̃, so their z is our 1 − z: "
+            f"{1 - between:.2f} between the cities and {1 - second:.2f} at ‘london’. (Their worked example's "
+            "numbers, 0.9 “keep the past” and 0.1 “update”, read like our z.)")
 
 
 # --------------------------------------------------------------------------------------------------------
