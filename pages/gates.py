@@ -6,6 +6,7 @@ import streamlit as st
 from rnnviz_app import fig_gates, lab, session, theme, train_view
 
 PRESET_FLAG = "_gates_trained_preset"  # a trained example to load on this run (it may train first)
+PRESET_CELL = {"riya_lstm": "LSTM", "riya_gru": "GRU"}
 
 
 def load_preset(key: str) -> None:
@@ -18,6 +19,7 @@ def load_preset(key: str) -> None:
     custom = session.custom_weights()
     if preset.trained:
         st.session_state[PRESET_FLAG] = preset.trained
+        session.set_value("cell", PRESET_CELL[preset.trained])  # after Reset: the same cell, untrained
     elif custom is not None and custom.digest.startswith("preset-"):
         session.reset_custom_weights()
     if not preset.trained and session.get("cell") == "SimpleRNN":

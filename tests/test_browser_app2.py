@@ -89,7 +89,7 @@ def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> N
 
     open_page(page, f"{app_server}/gates", "SimpleRNN over time")
     expect(page.get_by_text("SimpleRNN has no gates")).to_be_visible()
-    # the preset button: the Riya passage, and a SimpleRNN becomes an LSTM
+    # the preset button: the Riya passage on the LSTM trained for it (rnnviz.presets)
     page.get_by_role("button", name=re.compile("Riya")).click()
     chart = wait_chart(page, "LSTM over time")
     wait_idle(page)
@@ -117,6 +117,9 @@ def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> N
     scroll_to(page, sentence, offset=16)
     page.screenshot(path=str(screenshot_dir / "gates.png"))
 
+    page.get_by_role("button", name="Reset to built-in weights").click()  # the preset's trained LSTM → seeded
+    wait_chart(page, "LSTM over time")
+    wait_idle(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("GRU", exact=True).click()
     chart = wait_chart(page, "GRU over time")
     wait_idle(page)
