@@ -72,15 +72,19 @@ m[3].metric("Zeros in the padded input", f"{cmp.zero_share:.0%}",
             help="padding rows plus the zeros of every one-hot vector")
 
 kind = view.cell.kind
+split = eq.param_split(view.cell, view.head)
+ann_matrix = cmp.ann_weights - cmp.H  # T_max·V·H weights; the other H are biases
 weights = pd.DataFrame([
     ("ANN on the padded, flattened one-hot input", f"T_max·V·H + H = {cmp.T_max}·{cmp.V}·{cmp.H} + {cmp.H}",
-     cmp.ann_weights, "only sentences of at most T_max words"),
-    (f"{kind} (the same weights at every step)", f"{cmp.rnn_formula} (V = {cmp.V}, H = {cmp.H})",
-     cmp.rnn_weights, "any length: one step per word"),
-], columns=["first layer, H = " + str(cmp.H) + " units", "weights", "count", "takes"])
+     f"{ann_matrix} weights + {cmp.H} biases", cmp.ann_weights, "only sentences of at most T_max words"),
+    (f"{kind} (the same parameters at every step)", f"{cmp.rnn_formula} (V = {cmp.V}, H = {cmp.H})",
+     f"{split.cell_weights} weights + {split.cell_bias_total} biases", cmp.rnn_weights,
+     "any length: one step per word"),
+], columns=["first layer, H = " + str(cmp.H) + " units", "parameters", "weights + biases", "count", "takes"])
 st.dataframe(weights, hide_index=True, key="ann_vs_rnn_table")
 st.caption(f"Both then need the same output layer ŷ = σ(h·w_o + b_o): H + 1 = {cmp.head_weights} more "
-           "weights.")
+           f"parameters ({split.w_o} weights w_o + {split.b_o} bias b_o). Parameters = weights (they "
+           "multiply) + biases (they are added).")
 with chart_slot if present else st.container():
     st.plotly_chart(fe.ann_vs_rnn_figure(cmp, kind, present), width="stretch", config=theme.PLOTLY_CONFIG,
                     key="ann_chart")
@@ -89,7 +93,20 @@ st.markdown(
     f"**A longer sentence arrives** ({longer} words): flattened it is {longer}·{cmp.V} = "
     f"{longer * cmp.V:,} numbers, but the ANN has weights for exactly {cmp.padded_input:,} inputs — **it "
     f"cannot take it** (cut the sentence, or build and train a bigger network with "
-    f"{cmp.ann_weights_for(longer):,} weights). The {kind} simply runs one more step with the **same "
-    f"{cmp.rnn_weights}** weights. And the ANN sees all words at once, with no notion of which came first; "
-    "the RNN reads them in order and carries what it has read in its hidden state.")
+    f"{cmp.ann_weights_for(longer):,} parameters). The {kind} simply runs one more step with the **same "
+    f"{cmp.rnn_weights}** parameters. And the ANN sees all words at once, with no notion of which came "
+    "first; the RNN reads them in order and carries what it has read in its hidden state.")
+
+# ---- 27 + 4 = 31: the lecture notes' split (weights | biases) beside Keras' (per layer)
+st.subheader(f"{split.cell_total} + {split.head_total} = {split.total}: two ways to count the same "
+             "parameters")
+notes_split, keras_split = fe.param_split_tables(split)
+left, right = st.columns(2)
+with left:
+    st.markdown("**The lecture notes:** weights, then biases")
+    st.dataframe(notes_split, hide_index=True, key="split_notes_table")
+with right:
+    st.markdown("**Keras' `model.summary()`:** one row per layer, biases included")
+    st.dataframe(keras_split, hide_index=True, key="split_keras_table")
+st.markdown(eq.param_split_note(split))
 st.page_link("pages/forward.py", label="See it: the network unrolled over your sentence", icon="➡️")

@@ -466,3 +466,38 @@ def weights_drawn(split: ParamSplit, html: bool = False) -> tuple[str, str]:
     rest = (f"+ the {split.cell_bias_total} biases {biases} (not drawn) = Keras' {split.cell_total} "
             "parameters of this layer")
     return drawn, rest
+
+
+KERAS_LAYER_NAMES = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}  # model.summary()'s layer names
+
+
+def param_split_rows(split: ParamSplit) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """The same parameters grouped two ways, as (group, what it holds, count) rows ending with the total:
+    the lecture notes' (weights = W_xh + W_hh + w_o, biases = the cell's biases + b_o) and Keras'
+    model.summary() (the recurrent layer with its biases, then Dense(1) with its bias)."""
+    cell_biases = " + ".join(f"{name} {n}" for name, n in split.cell_biases)
+    notes = [("weights (they multiply)", f"W_xh {split.W_xh} + W_hh {split.W_hh} + w_o {split.w_o}",
+              split.weights),
+             ("biases (they are added)", f"{cell_biases} + b_o {split.b_o}", split.biases),
+             ("total", "", split.total)]
+    layer = KERAS_LAYER_NAMES.get(split.kind, split.kind.lower())
+    two_rows = " (2 rows: input and recurrent side)" if len(split.cell_biases) > 1 else ""  # GRU reset_after
+    keras = [(f"{layer} ({split.kind})", f"kernel {split.W_xh} + recurrent_kernel {split.W_hh} + "
+              f"bias {split.cell_bias_total}{two_rows}", split.cell_total),
+             ("dense (Dense)", f"kernel {split.w_o} + bias {split.b_o}", split.head_total),
+             ("Total params", "", split.cell_total + split.head_total)]
+    return notes, keras
+
+
+def param_split_note(split: ParamSplit) -> str:
+    """Why the two splits agree (same total) and, when their two numbers look alike, what differs."""
+    total = (f"Both add up to **{split.total}**: the same {split.total} numbers, grouped differently "
+             f"({split.weights} + {split.biases} = {split.cell_total} + {split.head_total}).")
+    if split.weights == split.cell_total:  # a SimpleRNN: H output weights, H biases b_h
+        return (total + f" Careful, the two {split.weights}s are not the same numbers: the notes' "
+                f"{split.weights} weights include the {split.w_o} output weights w_o and no bias; Keras' "
+                f"{split.cell_total} is the {split.kind} layer, its {split.cell_bias_total} biases "
+                f"{split.bias_names} included and w_o not (w_o is in Dense's {split.head_total}). They "
+                f"match only because the layer has as many biases as the output has weights (H = "
+                f"{split.w_o}).")
+    return total

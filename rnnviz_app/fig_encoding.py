@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 import rnnviz as rv
 
 from . import theme
-from .equations import AnnVsRnn, html_escape, shorten, time_label
+from .equations import AnnVsRnn, ParamSplit, html_escape, param_split_rows, shorten, time_label
 
 MAX_COLUMNS = 24  # vocabulary columns drawn in a heatmap; the rest are noted, not drawn
 MAX_ONE_HOT_TEXT = 20  # one-hot vectors longer than this are described, not spelled out
@@ -237,16 +237,24 @@ def ann_vs_rnn_figure(cmp: AnnVsRnn, kind: str, present: bool = False,
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=T, y=ann, mode="lines+markers", name="ANN on padded one-hot input",
                              line={"color": theme.SERIES[1]},
-                             hovertemplate="T=%{x}: ANN needs %{y} weights (T·V·H + H)<extra></extra>"))
-    fig.add_trace(go.Scatter(x=T, y=[cmp.rnn_weights] * len(T), mode="lines", name=f"{kind} (shared weights)",
-                             line={"color": theme.SERIES[0], "dash": "solid"},
-                             hovertemplate=f"T=%{{x}}: {kind} uses {cmp.rnn_weights} weights<extra></extra>"))
+                             hovertemplate="T=%{x}: ANN needs %{y} parameters (T·V·H + H)<extra></extra>"))
+    fig.add_trace(go.Scatter(x=T, y=[cmp.rnn_weights] * len(T), mode="lines",
+                             name=f"{kind} (shared parameters)", line={"color": theme.SERIES[0]},
+                             hovertemplate=f"T=%{{x}}: {kind} uses {cmp.rnn_weights} parameters"
+                                           "<extra></extra>"))
     fig.add_vline(x=cmp.T_max, line={"color": theme.HIGHLIGHT, "dash": "dash"},
                   annotation_text=f"T_max = {cmp.T_max} (the ANN's fixed size)",
                   annotation_position="top left")
-    fig.update_layout(title="Weights of the first layer vs the number of words T", legend={
+    fig.update_layout(title="Parameters of the first layer vs the number of words T", legend={
         "orientation": "h", "y": -0.25, "x": 0})
     fig.update_xaxes(title="words in the sentence, T", dtick=max(1, t_until // 10))
-    fig.update_yaxes(title="weights", rangemode="tozero")
+    fig.update_yaxes(title="parameters (weights + biases)", rangemode="tozero")
     theme.apply(fig, present, height=380)
     return fig
+
+
+def param_split_tables(split: ParamSplit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lecture notes' split (weights | biases) and Keras' model.summary() split (per layer), as tables."""
+    notes, keras = param_split_rows(split)
+    return (pd.DataFrame(notes, columns=["lecture notes", "made of", "count"]),
+            pd.DataFrame(keras, columns=["Keras layer", "made of", "Param #"]))

@@ -78,3 +78,58 @@ def test_weights_page_title_follows_the_cell_and_size() -> None:
     assert "108 weights drawn" in plain(spec["layout"]["title"]["text"])
     subtitle = plain(spec["layout"]["title"]["subtitle"]["text"])
     assert "the 24 biases b_xh + b_hh (not drawn) = Keras' 132" in subtitle
+
+
+# --------------------------------------------------------------------------- item 5: 27 + 4 = 31, both splits
+
+
+@pytest.mark.parametrize("kind", CELLS)
+@pytest.mark.parametrize(("V", "H"), [(5, 3), (7, 2)])
+def test_both_splits_count_every_parameter_once(kind: str, V: int, H: int) -> None:
+    cell, head = rv.cell_class(kind)(V, H, seed=1), rv.SigmoidHead.init(H, seed=1)
+    split = eq.param_split(cell, head)
+    notes, keras = eq.param_split_rows(split)
+    G = cell.n_blocks
+    assert notes[0][2] == V * G * H + H * G * H + H  # weights: W_xh, W_hh and w_o
+    assert notes[1][2] == sum(cell.params[b].size for b in cell.bias_names) + 1  # biases: the cell's + b_o
+    assert keras[0][2] == cell.num_params() and keras[1][2] == head.num_params() == H + 1
+    assert notes[-1][2] == keras[-1][2] == cell.num_params() + head.num_params()
+    assert notes[0][2] + notes[1][2] == notes[-1][2] and keras[0][2] + keras[1][2] == keras[-1][2]
+
+
+def test_home_shows_the_notes_split_beside_keras_and_says_they_agree() -> None:
+    at = open_page("pages/home.py")
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    notes = frames[("lecture notes", "made of", "count")]
+    keras = frames[("Keras layer", "made of", "Param #")]
+    assert list(notes["count"]) == [27, 4, 31]  # lecture note a: weights = 27 (15 + 9 + 3), biases = 4
+    assert list(notes["made of"])[:2] == ["W_xh 15 + W_hh 9 + w_o 3", "b_h 3 + b_o 1"]
+    assert list(keras["Param #"]) == [27, 4, 31]  # lecture note b's model.summary()
+    assert list(keras["made of"])[:2] == ["kernel 15 + recurrent_kernel 9 + bias 3", "kernel 3 + bias 1"]
+    text = page_text(at)
+    assert "Both add up to **31**" in text
+    assert "the notes' 27 weights include the 3 output weights w_o and no bias" in text
+    assert any("27 + 4 = 31" in s.value for s in at.subheader)
+    # the ANN-vs-RNN table no longer calls weights-plus-biases "weights"
+    table = next(d.value for d in at.dataframe if "takes" in d.value.columns)
+    assert "weights" not in table.columns
+    assert list(table["weights + biases"]) == ["60 weights + 3 biases", "24 weights + 3 biases"]
+    assert list(table["count"]) == [63, 27]
+    ann = chart(at, "first layer")
+    assert ann["layout"]["yaxis"]["title"]["text"] == "parameters (weights + biases)"
+
+
+def test_home_splits_follow_the_cell_and_sizes() -> None:
+    at = open_page("pages/home.py")
+    set_widget(at, "w_cell", "LSTM")  # weights 60 + 36 + 3 = 99, biases 12 + 1 = 13; Keras 108 + 4
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    assert list(frames[("lecture notes", "made of", "count")]["count"]) == [99, 13, 112]
+    assert list(frames[("Keras layer", "made of", "Param #")]["Param #"]) == [108, 4, 112]
+    assert "Both add up to **112**" in page_text(at) and "Careful" not in page_text(at)
+    assert any("108 + 4 = 112" in s.value for s in at.subheader)
+    set_widget(at, "w_cell", "GRU")
+    set_widget(at, "w_hidden", 4)  # GRU 3·(5·4 + 4·4 + 2·4) = 132; weights 60 + 48 + 4, biases 24 + 1
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    assert list(frames[("lecture notes", "made of", "count")]["count"]) == [112, 25, 137]
+    assert list(frames[("Keras layer", "made of", "Param #")]["Param #"]) == [132, 5, 137]
+    assert frames[("lecture notes", "made of", "count")]["made of"][1] == "b_xh 12 + b_hh 12 + b_o 1"
