@@ -1,9 +1,7 @@
-"""2 · Forward through time: the network unrolled over the sentence, stepped (or played) word by word, with
-every equation of the current step written out in real numbers."""
+"""2 · Forward through time: the network unrolled over the sentence, stepped (or played) word by word in the
+browser, with every equation of the step the student settles on written out in real numbers."""
 
 from __future__ import annotations
-
-import time
 
 import pandas as pd
 import streamlit as st
@@ -11,41 +9,108 @@ import streamlit as st
 from rnnviz_app import equations as eq
 from rnnviz_app import fig_forward as ff
 from rnnviz_app import session, theme
+from rnnviz_app.components import frame_stepper
 
-PLAYING = "_forward_playing"  # session-only (not in the URL): is the player running?
-LAST_TICK = "_forward_last_tick"
-TICK_S = 1.2  # seconds per step while playing
+PANEL = "forward_step_panel"  # the server-side part of the step (dimmed while the diagram shows another)
+
+
+def view_key(view) -> tuple:
+    """What the figures depend on: every setting but the step (the figures carry all steps), the upload."""
+    settings = tuple(sorted((k, v) for k, v in view.settings.items() if k != "step"))
+    return settings, getattr(session.custom_weights(), "digest", None)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def unrolled(key: tuple, present: bool, _view) -> ff.Unrolled:
+    """Every frame of the unrolled diagram (built once per sentence and settings, shared by sessions)."""
+    return ff.unrolled(_view, present)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def figures(key: tuple, step: int, present: bool, _view) -> tuple:
-    """The two figures of a view at a step (figure building costs ~40 ms; a cached one ~3 ms to send)."""
-    return ff.unrolled_figure(_view, step, present), ff.hidden_heatmap(_view, step, present)
+def unrolled_at(key: tuple, present: bool, step: int, _view):
+    """The diagram opened at a step: the frames are shared, and the figure keeps its serialized form."""
+    return unrolled(key, present, _view).figure(step)
 
 
-def toggle_play(T: int) -> None:
-    playing = not st.session_state.get(PLAYING, False)
-    st.session_state[PLAYING] = playing
-    if playing:
-        if session.get("step") >= T:  # at the end: play again from the first word
-            session.set_value("step", 1)
-        st.session_state[LAST_TICK] = time.monotonic()
+@st.cache_resource(max_entries=256, show_spinner=False)
+def hidden_heatmap(key: tuple, present: bool, step: int, _view):
+    return ff.hidden_heatmap(_view, step, present)
 
 
-def player(T: int) -> None:
-    """While playing, every TICK_S seconds: one step further, then rerun the whole page; stop at T."""
-    if not st.session_state.get(PLAYING):
+def settle(step: int) -> None:
+    """The student stopped on `step` in the browser: it becomes the setting (the URL, the equations)."""
+    session.set_value("step", step)
+
+
+def row_pick(view, steq) -> None:
+    cell = view.cell
+    first_gate = cell.gate_names[0] if cell.gate_names else None
+    W_pick = cell.W_xh if first_gate is None else cell.gate_block(cell.W_xh, first_gate)
+    W_name = "W_{xh}" if first_gate is None else f"W_{{x{first_gate}}}"
+    st.markdown(f"**x<sub>t</sub> is one-hot** — a single 1, at position {steq.token_id}: multiplying it by "
+                f"a weight matrix just **picks row {steq.token_id}** (the word's row). No other row takes "
+                "part."
+                + ("" if first_gate is None else f" Shown for the {first_gate}-gate block; the same row is "
+                   f"picked in every gate block of W<sub>xh</sub> ({steq.V} × {cell.W_xh.shape[1]})."),
+                unsafe_allow_html=True)
+    if steq.V <= eq.MAX_PICK_ROWS and steq.H <= eq.MAX_PICK_COLS:
+        st.latex(eq.row_pick_latex(view.x[steq.t - 1], W_pick, steq.token_id, view.corpus.vocab.tokens,
+                                   W_name))
         return
-    now = time.monotonic()
-    if now - st.session_state.get(LAST_TICK, 0.0) < 0.8 * TICK_S:
-        return  # a rerun for another reason (or the tick's own rerun): not yet time to move
-    st.session_state[LAST_TICK] = now
-    step = min(session.get("step"), T)
-    if step < T:
-        st.session_state["step"] = step + 1  # canonical value; the slider follows on this rerun
-    if step + 1 >= T:
-        st.session_state[PLAYING] = False
-    st.rerun()
+    words = [f"{j} · {w}" for j, w in enumerate(view.corpus.vocab.tokens)]
+    columns = eq.weight_columns(cell)[:steq.H]
+    st.dataframe(pd.DataFrame(W_pick.round(3), index=words, columns=columns),
+                 height=min(36 * (steq.V + 1), 300), key="w_xh_table")
+    st.markdown(f"Row {steq.token_id} (**{eq.md_escape(steq.token)}**), the one x<sub>t</sub> picks:",
+                unsafe_allow_html=True)
+    picked = pd.DataFrame(W_pick[[steq.token_id]].round(3), index=[words[steq.token_id]], columns=columns)
+    st.dataframe(picked, key="w_xh_row")
+
+
+def step_equations(view, steq) -> None:
+    cell, kind = view.cell, view.cell.kind
+    if steq.H > eq.MAX_LATEX_UNITS:
+        st.markdown(f"**Every vector of step {steq.t}** (H = {steq.H} units is too wide to write out; rows "
+                    "are the terms in order, each block ends with its sum and activation):")
+        st.dataframe(eq.step_table(steq), key="step_table")
+        return
+    if kind == "SimpleRNN":
+        st.markdown(f"**The step:** a<sub>t</sub> = x<sub>t</sub>W<sub>xh</sub> + h<sub>t−1</sub>"
+                    f"W<sub>hh</sub> + b, then h<sub>t</sub> = {cell.activation}(a<sub>t</sub>)",
+                    unsafe_allow_html=True)
+        st.latex(eq.block_latex(steq.blocks[0]))
+        return
+    st.markdown("**The gates** (σ = sigmoid, ⊙ = element-wise product)" + (
+        "; the LSTM's candidate c̃ is PyTorch's g" if kind == "LSTM" else
+        "; the GRU's candidate h̃ is PyTorch's n, and the reset gate r scales "
+        "h<sub>t−1</sub>W<sub>hn</sub> + b<sub>hn</sub>"), unsafe_allow_html=True)
+    per_row = 2 if steq.H <= 3 else 1
+    for k in range(0, len(steq.blocks), per_row):
+        for col, block in zip(st.columns(per_row), steq.blocks[k:k + per_row], strict=False):
+            with col:
+                st.markdown(f"**{block.title.capitalize()}**")
+                st.latex(eq.block_latex(block))
+    st.markdown("**The new state**")
+    st.latex(eq.update_latex(steq.update))
+
+
+@st.fragment
+def step_panel(view, key: tuple, present: bool) -> None:
+    """The server-side part of the current step: in the browser, a settled step reruns only this."""
+    T = view.T
+    step = min(max(int(session.get("step")), 1), T)
+    frame_stepper(ff.CHART_META, step, T, key="forward_stepper", stale=[PANEL], on_settle=settle)
+    with st.container(key=PANEL):
+        steq = eq.step_equations(view.cell, view.trace, view.ids, view.tokens, step)
+        st.subheader(f"Step t = {step}: the word “{eq.md_escape(steq.token)}” (id {steq.token_id})")
+        st.markdown("**Shapes** (row vectors, as in Keras):")
+        st.latex(eq.shapes_latex(view.cell.kind, steq.V, steq.H))
+        row_pick(view, steq)
+        step_equations(view, steq)
+        st.subheader("All time steps")
+        st.plotly_chart(hidden_heatmap(key, present, step, view), width="stretch", config=theme.PLOTLY_CONFIG,
+                        key="hidden_heatmap")
+    session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
 
 
 session.ensure_shell()
@@ -57,90 +122,23 @@ st.markdown("The network reads the sentence **one word per time step**. At every
             "layer turns h<sub>T</sub> into the prediction ŷ.", unsafe_allow_html=True)
 view = session.model_or_stop()
 T = view.T
-
-# --- the step control: slider (arrow keys work) and play/pause
-if session.get("step") > T:
-    st.session_state["step"] = T  # a shorter sentence: the slider re-seeds from the canonical value
-playing = bool(st.session_state.get(PLAYING)) and T > 1
-c_play, c_slider = st.columns([1, 5], vertical_alignment="bottom")
-with c_play:
-    st.button("⏸ Pause" if playing else "▶ Play", key="play_button", on_click=toggle_play, args=(T,),
-              disabled=T == 1, width="stretch",
-              help="Step through the sentence automatically, one word every "
-                   f"{TICK_S:g} s (stops at the last word).")
-with c_slider:
-    if T > 1:
-        session.widget(st.slider, "step", "Time step t (← → keys move one word)", min_value=1, max_value=T)
-    else:
-        st.caption("This sentence has a single word: there is one time step, t = 1.")
-step = min(max(int(session.get("step")), 1), T)
-st.fragment(run_every=TICK_S if playing else None)(player)(T)
-
-fig_unrolled, fig_heat = figures((tuple(sorted(session.settings().items())),
-                                  getattr(session.custom_weights(), "digest", None)), step, present, view)
+if session.get("step") != min(max(int(session.get("step")), 1), T):
+    st.session_state["step"] = min(max(int(session.get("step")), 1), T)  # a shorter sentence: its last word
+key = view_key(view)
+fig_unrolled = unrolled_at(key, present, int(session.get("step")), view)
 st.plotly_chart(fig_unrolled, width="stretch", config=theme.PLOTLY_CONFIG, key="unrolled")
-st.caption("Each coloured cell is one unit of the state, coloured by its value on a fixed scale (blue −1, "
-           "white 0, red +1). Steps after t are dotted: the network has not read those words yet. "
-           "Hover a cell for more digits. The weights are seeded random numbers — an untrained network, so "
-           "ŷ is not a good prediction yet (page 4 trains it).")
+st.caption("Step through the sentence with the slider under the diagram, ▶ Play (at the speed you pick), or "
+           "the keyboard: click the diagram, then ← → move one word and space plays or pauses. Each coloured "
+           "square is one unit of the state, coloured by its value on a fixed scale (blue −1, white 0, red "
+           "+1); steps after t are dotted: the network has not read those words yet. Under the diagram are "
+           "the numbers of step t. The weights are seeded random numbers — an untrained network, so ŷ is "
+           "not a good prediction yet (page 4 trains it).")
 
-# --- the step panel: the equations of step t with real numbers
-cell = view.cell
-steq = eq.step_equations(cell, view.trace, view.ids, view.tokens, step)
-st.subheader(f"Step t = {step}: the word “{eq.md_escape(steq.token)}” (id {steq.token_id})")
-st.markdown("**Shapes** (row vectors, as in Keras):")
-st.latex(eq.shapes_latex(cell.kind, steq.V, steq.H))
-first_gate = cell.gate_names[0] if cell.gate_names else None
-W_pick = cell.W_xh if first_gate is None else cell.gate_block(cell.W_xh, first_gate)
-W_name = "W_{xh}" if first_gate is None else f"W_{{x{first_gate}}}"
-st.markdown(f"**x<sub>t</sub> is one-hot** — a single 1, at position {steq.token_id}: multiplying it by a "
-            f"weight matrix just **picks row {steq.token_id}** (the word's row). No other row takes part."
-            + ("" if first_gate is None else f" Shown for the {first_gate}-gate block; the same row is "
-               f"picked in every gate block of W<sub>xh</sub> ({steq.V} × {cell.W_xh.shape[1]})."),
-            unsafe_allow_html=True)
-if steq.V <= eq.MAX_PICK_ROWS and steq.H <= eq.MAX_PICK_COLS:
-    st.latex(eq.row_pick_latex(view.x[step - 1], W_pick, steq.token_id, view.corpus.vocab.tokens, W_name))
-else:
-    words = [f"{j} · {w}" for j, w in enumerate(view.corpus.vocab.tokens)]
-    st.dataframe(pd.DataFrame(W_pick.round(3), index=words, columns=eq.weight_columns(cell)[:steq.H]),
-                 height=min(36 * (steq.V + 1), 300), key="w_xh_table")
-    st.markdown(f"Row {steq.token_id} (**{eq.md_escape(steq.token)}**), the one x<sub>t</sub> picks:",
-                unsafe_allow_html=True)
-    st.dataframe(pd.DataFrame(W_pick[[steq.token_id]].round(3), index=[words[steq.token_id]],
-                              columns=eq.weight_columns(cell)[:steq.H]), key="w_xh_row")
-
-kind = cell.kind
-if steq.H <= eq.MAX_LATEX_UNITS:
-    if kind == "SimpleRNN":
-        st.markdown(f"**The step:** a<sub>t</sub> = x<sub>t</sub>W<sub>xh</sub> + h<sub>t−1</sub>"
-                    f"W<sub>hh</sub> + b, then h<sub>t</sub> = {cell.activation}(a<sub>t</sub>)",
-                    unsafe_allow_html=True)
-        st.latex(eq.block_latex(steq.blocks[0]))
-    else:
-        st.markdown("**The gates** (σ = sigmoid, ⊙ = element-wise product)" + (
-            "; the LSTM's candidate c̃ is PyTorch's g" if kind == "LSTM" else
-            "; the GRU's candidate h̃ is PyTorch's n, and the reset gate r scales "
-            "h<sub>t−1</sub>W<sub>hn</sub> + b<sub>hn</sub>"), unsafe_allow_html=True)
-        per_row = 2 if steq.H <= 3 else 1
-        for k in range(0, len(steq.blocks), per_row):
-            cols = st.columns(per_row)
-            for col, block in zip(cols, steq.blocks[k:k + per_row], strict=False):
-                with col:
-                    st.markdown(f"**{block.title.capitalize()}**")
-                    st.latex(eq.block_latex(block))
-        st.markdown("**The new state**")
-        st.latex(eq.update_latex(steq.update))
-else:
-    st.markdown(f"**Every vector of step {step}** (H = {steq.H} units is too wide to write out; rows are the "
-                "terms in order, each block ends with its sum and activation):")
-    st.dataframe(eq.step_table(steq), key="step_table")
-
-# --- all steps at once, and the parameter count
-st.subheader("All time steps")
-st.plotly_chart(fig_heat, width="stretch", config=theme.PLOTLY_CONFIG, key="hidden_heatmap")
+step_panel(view, key, present)
 st.subheader("Parameters — like Keras' model.summary()")
-st.dataframe(ff.param_summary(cell, view.head), hide_index=True, key="param_summary")
-total = ff.total_params(cell, view.head)
+st.dataframe(ff.param_summary(view.cell, view.head), hide_index=True, key="param_summary")
+total = ff.total_params(view.cell, view.head)
 st.markdown(f"**Total params: {total}** · Trainable params: {total} · Non-trainable params: 0 — the same "
-            f"{cell.num_params()} cell weights are used at all {T} time steps.")
+            f"{view.cell.num_params()} cell weights are used at all {T} time steps.")
+fig_heat = hidden_heatmap(key, present, int(session.get("step")), view)
 session.download_buttons(view, {"unrolled": fig_unrolled, "hidden states": fig_heat}, key="forward")

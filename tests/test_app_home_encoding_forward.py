@@ -4,7 +4,6 @@ core's numbers, and answer bad input with a message (never a traceback), keeping
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -140,15 +139,32 @@ def test_encoding_caps_the_columns_of_a_large_vocabulary() -> None:
 # --------------------------------------------------------------------------- forward
 
 
+def unrolled(at: AppTest) -> dict:
+    return chart_by_title(at, "unrolled over T=")
+
+
+def squares(spec: dict, meta: str, H: int) -> np.ndarray:
+    """The unit squares of the unrolled diagram as the page opens it: (slots, H), NaN = not computed."""
+    trace = next(d for d in spec["data"] if d.get("meta") == meta)
+    return decode(trace["marker"]["color"]).astype(float).reshape(-1, H)
+
+
+def settle(at: AppTest, step: int) -> AppTest:
+    """What the browser does when the student stops on a step: the step setting changes, the page reruns."""
+    at.session_state["step"] = step
+    return rerun(at)
+
+
 def test_forward_shows_the_core_numbers() -> None:
     at = open_page("pages/forward.py")
     view = build_model({})
     np.testing.assert_allclose(hidden_z(at), view.trace.h)
-    unrolled = chart_by_title(at, "unrolled over T=3")
-    h1 = next(d for d in unrolled["data"] if d.get("name") == "h_1")
-    np.testing.assert_allclose(decode(h1["z"])[:, 0], view.trace.h[0])
-    h2 = next(d for d in unrolled["data"] if d.get("name") == "h_2")
-    assert np.isnan(decode(h2["z"])).all()  # step 1: h_2 is not computed yet
+    spec = unrolled(at)
+    h = squares(spec, "h", 3)
+    np.testing.assert_allclose(h[:2], [view.trace.h0, view.trace.h[0]])
+    assert np.isnan(h[2:]).all()  # step 1: h_2 and h_3 are not computed yet
+    assert [f["name"] for f in spec["frames"]] == ["1", "2", "3"]  # every step travels with the page
+    assert spec["layout"]["sliders"][0]["active"] == 0
     summary = next(d.value for d in at.dataframe if "Param #" in d.value.columns)
     assert list(summary["Layer (type)"]) == ["simple_rnn (SimpleRNN)", "dense (Dense)"]
     assert list(summary["Output Shape"]) == ["(None, 3)", "(None, 1)"]
@@ -159,22 +175,23 @@ def test_forward_shows_the_core_numbers() -> None:
     assert "W_{xh}[0,:]" in latex  # x_1 = "movie" (id 0) picks row 0
     h_1 = eq.latex_row(view.trace.h[0])
     assert rf"h_t = \tanh(a_t) &= {h_1}" in latex  # the activation line with h_1's real numbers
+    assert at.get("bidi_component")  # the keyboard bridge of the diagram
 
 
-def test_forward_step_slider_moves_everything() -> None:
+def test_forward_settled_step_moves_the_server_side_panel() -> None:
     at = open_page("pages/forward.py")
-    set_widget(at, "w_step", 2)
+    settle(at, 2)
     assert "Step t = 2: the word “was” (id 1)" in texts(at)
-    unrolled = chart_by_title(at, "step 2 of 3")
-    h2 = next(d for d in unrolled["data"] if d.get("name") == "h_2")
+    spec = unrolled(at)
+    assert spec["layout"]["sliders"][0]["active"] == 1  # the diagram opens where the student stopped
     view = build_model({})
-    np.testing.assert_allclose(decode(h2["z"])[:, 0], view.trace.h[1])
+    np.testing.assert_allclose(squares(spec, "h", 3)[2], view.trace.h[1])
     latex = "\n".join(x.value for x in at.latex)
     assert "W_{xh}[1,:]" in latex
     heat = chart_by_title(at, "States over time")
     rect = heat["layout"]["shapes"][0]
     assert (rect["y0"], rect["y1"]) == (0.5, 1.5)  # the row of t=2 is outlined
-    assert at.session_state["step"] == 2
+    assert at.query_params["step"] in ("2", ["2"])  # the link follows
 
 
 def test_forward_cells_and_hidden_sizes() -> None:
@@ -182,9 +199,8 @@ def test_forward_cells_and_hidden_sizes() -> None:
     set_widget(at, "w_cell", "LSTM")
     view = build_model({"cell": "LSTM", "step": 3})
     np.testing.assert_allclose(hidden_z(at), view.trace.h)
-    unrolled = chart_by_title(at, "LSTM unrolled")
-    c3 = next(d for d in unrolled["data"] if d.get("name") == "c_3")
-    np.testing.assert_allclose(decode(c3["z"])[:, 0], view.trace.c[2])
+    spec = chart_by_title(at, "LSTM unrolled")
+    np.testing.assert_allclose(squares(spec, "c", 3)[3], view.trace.c[2])
     latex = "\n".join(x.value for x in at.latex)
     for sym in ("i_t", "f_t", r"\tilde{c}_t", "o_t", r"c_t = f_t \odot c_{t-1}"):
         assert sym in latex
@@ -206,27 +222,25 @@ def test_forward_sentence_change_and_step_clamp() -> None:
     set_widget(at, "w_sentence", 1)  # 3 words: the step is clamped to 3
     assert "Step t = 3" in texts(at)
     assert hidden_z(at).shape == (3, 3)
+    assert unrolled(at)["layout"]["sliders"][0]["active"] == 2
+    settle(at, 40)  # a stale report from a longer sentence is clamped, never a crash
+    assert "Step t = 3" in texts(at)
 
 
-def test_forward_play_advances_one_step_per_tick() -> None:
+def test_forward_plays_in_the_browser() -> None:
     at = open_page("pages/forward.py")
-    at.button(key="play_button").click()
-    rerun(at)
-    assert at.session_state["_forward_playing"] is True
-    assert at.button(key="play_button").label.endswith("Pause")
-    time.sleep(1.1)  # TICK_S = 1.2 s; the player moves once ≥ 0.8 · TICK_S has passed
-    rerun(at)
-    assert at.session_state["step"] == 2
-    time.sleep(1.1)
-    rerun(at)
-    assert at.session_state["step"] == 3  # the last word: the player stops
-    assert at.session_state["_forward_playing"] is False
-    assert at.button(key="play_button").label.endswith("Play")
+    spec = unrolled(at)
+    play = spec["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in play] == ["▶ Play", "❚❚ Pause"]
+    assert play[0]["method"] == "animate" and play[0]["args"][0] is None  # every frame, from the current
+    assert [b["label"] for b in spec["layout"]["updatemenus"][1]["buttons"]] == ["slow", "normal", "fast"]
+    assert not [b for b in at.button if "Play" in str(b.label)]  # no server-side player any more
 
 
 def test_forward_url_values_and_invalid_ones() -> None:
     at = open_page("pages/forward.py", cell="GRU", hidden=2, step=2)
-    assert "GRU unrolled over T=3 steps — step 2 of 3" in titles(charts(at)[0])
+    spec = charts(at)[0]
+    assert "GRU unrolled over T=3 steps" in titles(spec) and spec["layout"]["sliders"][0]["active"] == 1
     at = open_page("pages/forward.py", hidden=99, cell="Transformer")
     notes = "\n".join(w.value for w in at.warning)
     assert "hidden=" in notes and "cell=" in notes
@@ -259,7 +273,7 @@ def test_bad_input_gives_a_message_not_a_traceback(page: str, name: str) -> None
     elif name == "5000 chars":
         assert f"at most {state.MAX_STEPS} time steps" in shown
     if page == "pages/forward.py" and name not in ("empty", "punctuation"):
-        set_widget(at, "w_step", 2)
+        settle(at, 2)
         set_widget(at, "w_cell", "LSTM")
         assert at.get("plotly_chart")
     # user text never reaches Markdown unescaped

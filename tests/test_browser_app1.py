@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
+from rnnviz_app import equations as eq
 from rnnviz_app.model import build_model
 from rnnviz_app.state import DEFAULT_CORPUS
 
@@ -38,10 +39,22 @@ CHART_JS = """(title) => {
     return gd ? gd._fullData.map(d => ({name: d.name, z: d.z, x: d.x, y: d.y})) : null;
 }"""
 
+DIAGRAM_JS = """(title) => {
+    // the unrolled diagram (layout.meta) as Plotly shows it now: slider position and the traces' content
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].reverse()
+        .find(g => g.layout && g.layout.meta === 'rnnviz-forward'
+                   && (g._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith(title));
+    if (!gd) return null;
+    const tr = (m) => gd._fullData.find(d => d.meta === m) || {};
+    return {active: gd._fullLayout.sliders[0].active,
+            heading: tr('panel-labels').text[0].replace(/<[^>]*>/g, ''),
+            labels: Array.from(tr('labels').text), values: Array.from(tr('panel-values').text),
+            h: Array.from(tr('h').marker.color), c: tr('c').marker ? Array.from(tr('c').marker.color) : null};
+}"""
+
 # On a page's own address (…/forward), Streamlit's frontend first probes for a base path one level up
 # (…/forward/_stcore/health, …/host-config); the 404s it gets are logged as console errors by Chromium
 # before it settles on the real root. They are Streamlit's, not the app's: only these are tolerated.
-CONTROLS = '[data-testid="stHorizontalBlock"]:has(button:has-text("Play"))'  # play button + step slider
 PROBE_404 = re.compile(r"^/[^/]+/_stcore/(health|host-config)$")
 
 
@@ -59,6 +72,27 @@ def chart(page, title: str) -> list[dict]:
 def hidden_states(page) -> np.ndarray:
     h = next(d for d in chart(page, "States over time") if d["name"] == "h")
     return np.array(h["z"], dtype=float)
+
+
+def wait_diagram(page, active: int, title: str = "") -> dict:
+    """The diagram once its slider shows step `active` + 1 (0-based `active`)."""
+    check = f"() => {{ const d = ({DIAGRAM_JS})({title!r}); return d && d.active === {active}; }}"
+    page.wait_for_function(check, timeout=TIMEOUT_MS)
+    return page.evaluate(DIAGRAM_JS, title)
+
+
+def diagram(page) -> dict:
+    page.wait_for_function(f"() => ({DIAGRAM_JS})('') !== null", timeout=TIMEOUT_MS)
+    return page.evaluate(DIAGRAM_JS, "")
+
+
+def squares(shown: dict, H: int, meta: str = "h") -> np.ndarray:
+    """The unit squares' values as (slots, H); NaN (null in the page) = not computed yet."""
+    return np.array([np.nan if v is None else v for v in shown[meta]], dtype=float).reshape(-1, H)
+
+
+def ff_vector(values) -> str:
+    return "[" + " ".join(f"{eq.fmt(v):>6}" for v in values) + " ]"
 
 
 def watch_console(page, errors: list[str]) -> None:
@@ -82,10 +116,12 @@ def no_exception(page, where: str) -> None:
 def shoot(page, path: Path, top: str | None = None) -> None:
     """Screenshot of the window (1280×800), scrolled so that the element `top` (a CSS selector) is at the
     top of it."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
     if top:
         page.locator(top).last.evaluate("el => el.scrollIntoView({block: 'start'})")
         page.mouse.move(700, 400)
         page.mouse.wheel(0, -24)  # a little air above it
+        page.mouse.move(1275, 795)  # no hover label in the picture
         page.wait_for_timeout(500)
     page.screenshot(path=str(path))
 
@@ -96,6 +132,8 @@ def test_home_encoding_forward_in_the_browser(page, app_server: str, screenshot_
 
     errors: list[str] = []
     watch_console(page, errors)
+    sent: list[str] = []  # what the page sends to the server over Streamlit's websocket
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     page.set_viewport_size({"width": 1280, "height": 800})
 
     # --- home
@@ -125,45 +163,60 @@ def test_home_encoding_forward_in_the_browser(page, app_server: str, screenshot_
     no_exception(page, "encoding")
     shoot(page, screenshot_dir / "encoding.png", '[data-testid="stHeading"]:has-text("2 · Vocabulary")')
 
-    # --- forward: step with the keyboard, play to the end
+    # --- forward: step with the keyboard in the browser (no rerun), settle, play to the end
     nav.get_by_role("link", name="2 · Forward through time").click()
     expect(page.get_by_role("heading", name="Forward through time")).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     expected = build_model({"corpus": NEW_CORPUS})
     np.testing.assert_allclose(hidden_states(page), expected.trace.h, atol=1e-12)
-    slider = page.get_by_role("slider", name="Time step t")
-    expect(slider).to_have_value("1")
-    slider.focus()
+    assert diagram(page)["active"] == 0
+    page.locator(".js-plotly-plot").first.click(position={"x": 5, "y": 5})  # focus the page, not a widget
+    sent_before = len(sent)
     page.keyboard.press("ArrowRight")
-    expect(slider).to_have_value("2")
+    shown = wait_diagram(page, 1)
+    assert shown["heading"].startswith("Step t = 2 of 3: “was” (id 1)")  # the numbers travel with the step
+    np.testing.assert_allclose(squares(shown, expected.H)[2], expected.trace.h[1], atol=1e-12)
+    assert shown["values"][-2] == ff_vector(expected.trace.h[1])  # h_2 in the numbers panel
+    page.keyboard.press("ArrowRight")
+    wait_diagram(page, 2)
+    page.keyboard.press("ArrowLeft")
+    shown = wait_diagram(page, 1)
+    assert "<b>t=2<br>was</b>" in shown["labels"]  # the highlighted step
+    assert len(sent) == sent_before, "stepping in the diagram must not talk to the server"
+    # settled: one message, and the server-side equations and the link follow
+    expect(page.get_by_role("heading", name="Step t = 2: the word “was” (id 1)")).to_be_visible(
+        timeout=TIMEOUT_MS)
     wait_idle(page)
-    expect(page.get_by_role("heading", name="Step t = 2: the word “was” (id 1)")).to_be_visible()
-    unrolled = chart(page, "SimpleRNN (tanh) unrolled over T=3 steps — step 2 of 3")
-    h2 = next(d for d in unrolled if d["name"] == "h_2")
-    np.testing.assert_allclose(np.array(h2["z"], dtype=float)[:, 0], expected.trace.h[1], atol=1e-12)
+    expect(page).to_have_url(re.compile(r".*step=2.*"), timeout=TIMEOUT_MS)
+    assert len(sent) == sent_before + 1, "one report once the student settled"
     no_exception(page, "forward, step 2")
-    shoot(page, screenshot_dir / "forward.png", CONTROLS)
 
-    page.get_by_role("button", name="Play").click()
-    expect(slider).to_have_value("3", timeout=TIMEOUT_MS)  # one word per tick
-    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=TIMEOUT_MS)  # stopped at T
+    page.keyboard.press("Home")
+    wait_diagram(page, 0)
+    sent_before = len(sent)
+    page.locator("g.updatemenu-button", has_text="Play").first.click()
+    wait_diagram(page, 1)  # mid-animation: the screenshot of the page
+    shoot(page, screenshot_dir / "forward.png", ".st-key-unrolled")
+    shown = wait_diagram(page, 2)  # playing reaches T
+    assert "says positive" in " ".join(shown["values"]) or "says negative" in " ".join(shown["values"])
+    assert len(sent) == sent_before, "playing must not talk to the server"
+    expect(page.get_by_role("heading", name="Step t = 3: the word “good” (id 2)")).to_be_visible(
+        timeout=TIMEOUT_MS)
     wait_idle(page)
     expect(page).to_have_url(re.compile(r".*step=3.*"), timeout=TIMEOUT_MS)
-    chart(page, "SimpleRNN (tanh) unrolled over T=3 steps — step 3 of 3")
 
-    # --- switch the cell
+    # --- switch the cell: the diagram opens where the student stopped
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("LSTM", exact=True).click()
     wait_idle(page)
     expect(page).to_have_url(re.compile(r".*cell=LSTM.*"), timeout=TIMEOUT_MS)
-    unrolled = chart(page, "LSTM unrolled over T=3 steps — step 3 of 3")
+    shown = wait_diagram(page, 2, title="LSTM unrolled over T=3 steps")
     lstm = build_model({"corpus": NEW_CORPUS, "cell": "LSTM"})
-    c3 = next(d for d in unrolled if d["name"] == "c_3")
-    np.testing.assert_allclose(np.array(c3["z"], dtype=float)[:, 0], lstm.trace.c[2], atol=1e-12)
+    np.testing.assert_allclose(squares(shown, lstm.H, "c")[3], lstm.trace.c[2], atol=1e-12)
     before = hidden_states(page)
     np.testing.assert_allclose(before, lstm.trace.h, atol=1e-12)
     no_exception(page, "forward, LSTM")
-    shoot(page, screenshot_dir / "forward_lstm.png", CONTROLS)
+    shoot(page, screenshot_dir / "forward_lstm.png", ".st-key-unrolled")
 
     # --- the copied address reproduces the view in a fresh tab
     url = page.url
@@ -173,9 +226,9 @@ def test_home_encoding_forward_in_the_browser(page, app_server: str, screenshot_
     fresh.goto(url)
     expect(fresh.get_by_role("heading", name="Forward through time")).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(fresh)
-    expect(fresh.get_by_role("slider", name="Time step t")).to_have_value("3")
     np.testing.assert_array_equal(hidden_states(fresh), before)
-    chart(fresh, "LSTM unrolled over T=3 steps — step 3 of 3")
+    shown = wait_diagram(fresh, 2, title="LSTM unrolled over T=3 steps")
+    assert shown["heading"].startswith("Step t = 3 of 3")
     expect(fresh.locator('[data-testid="stSidebar"] textarea')).to_have_value(NEW_CORPUS)
     no_exception(fresh, "reloaded link")
     fresh.close()

@@ -3,8 +3,13 @@ in a figure or an equation is the core's number."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
+from apptools import decode
 
 import rnnviz as rv
 from rnnviz_app import equations as eq
@@ -17,6 +22,13 @@ CELLS = ("SimpleRNN", "LSTM", "GRU")
 
 def trace_named(fig, name: str):
     return next(d for d in fig.data if d.name == name)
+
+
+def validated(fig: go.Figure) -> dict:
+    """The figure as Streamlit sends it, after plotly's full validation (builders skip it)."""
+    spec = fig.to_dict()
+    go.Figure(spec)
+    return json.loads(pio.to_json(spec, validate=False))
 
 
 # --------------------------------------------------------------------------- escaping
@@ -190,55 +202,134 @@ def test_embedding_figure_is_a_row_lookup() -> None:
 # --------------------------------------------------------------------------- forward figures
 
 
+def shown_at(spec: dict, name: str) -> list[dict]:
+    """The traces as Plotly.js shows them after animating to frame `name`: the base traces with that
+    frame's partial traces merged in, key by key (what Plotly.animate does), arrays decoded."""
+    frame = next(f for f in spec["frames"] if f["name"] == name)
+    data = [dict(d) for d in spec["data"]]
+    for i, part in zip(frame["traces"], frame["data"], strict=True):
+        for key, v in part.items():
+            data[i][key] = {**data[i][key], **v} if isinstance(v, dict) and "bdata" not in v else v
+    return data
+
+
+def by_meta(traces: list[dict], meta: str) -> dict:
+    return next(d for d in traces if d.get("meta") == meta)
+
+
+def columns(trace: dict, H: int) -> np.ndarray:
+    """The unit squares' values as (slots, H): slot j is the state column of h_{first-1+j}."""
+    return decode(trace["marker"]["color"]).astype(float).reshape(-1, H)
+
+
 @pytest.mark.parametrize("kind", CELLS)
-def test_unrolled_figure_values_are_the_trace(kind: str) -> None:
-    view = build_model({"cell": kind, "sentence": 3})
+def test_every_frame_carries_its_steps_numbers(kind: str) -> None:
+    view = build_model({"cell": kind, "sentence": 3})  # "movie was not good": T = 4, the whole window
     fig = ff.unrolled_figure(view, step=2)
-    np.testing.assert_allclose(trace_named(fig, "h_0").z[:, 0], view.trace.h0)
-    np.testing.assert_allclose(trace_named(fig, "h_1").z[:, 0], view.trace.h[0])
-    np.testing.assert_allclose(trace_named(fig, "h_2").z[:, 0], view.trace.h[1])
-    assert np.isnan(trace_named(fig, "h_3").z).all() and np.isnan(trace_named(fig, "h_4").z).all()
-    if kind == "LSTM":
-        np.testing.assert_allclose(trace_named(fig, "c_2").z[:, 0], view.trace.c[1])
-    else:
-        assert not [d for d in fig.data if d.name and d.name.startswith("c_")]
-    np.testing.assert_array_equal(trace_named(fig, "x_3").z[0], view.x[2])  # the one-hot strip of "not"
-    assert fig.layout.coloraxis.cmin == -1 and fig.layout.coloraxis.cmax == 1
-    assert fig.layout.coloraxis.colorscale  # fixed diverging scale
-    assert f"{kind}" in fig.layout.title.text and "step 2 of 4" in fig.layout.title.text
-    notes = " ".join(a.text for a in fig.layout.annotations)
-    assert "shared across time" in notes and "<b>t=2<br>was</b>" in notes
-    assert "?" in notes  # ŷ is not known before the last step
+    spec = validated(fig)
+    T, H = view.T, view.H
+    assert [f["name"] for f in spec["frames"]] == ["1", "2", "3", "4"]
+    assert spec["layout"]["meta"] == ff.CHART_META and kind in spec["layout"]["title"]["text"]
+    for k in range(1, T + 1):
+        shown = shown_at(spec, str(k))
+        h = columns(by_meta(shown, "h"), H)
+        np.testing.assert_array_equal(h[: k + 1], np.vstack([view.trace.h0, view.trace.h[:k]]))
+        assert np.isnan(h[k + 1:]).all()  # not read yet
+        if kind == "LSTM":
+            np.testing.assert_array_equal(columns(by_meta(shown, "c"), H)[1: k + 1], view.trace.c[:k])
+        strip = decode(by_meta(shown, "x")["marker"]["color"]).reshape(T, view.V)
+        np.testing.assert_array_equal(strip, view.x)  # every slot's one-hot x_t
+        panel = by_meta(shown, "panel-labels")["text"]
+        assert panel[0].startswith(f"<b>Step t = {k} of {T}: “{view.tokens[k - 1]}” (id {view.ids[k - 1]})")
+        values = by_meta(shown, "panel-values")["text"]
+        rows = ff.panel_rows(view, k)
+        for (label, vec), text in zip(rows, values, strict=False):
+            assert text == "[" + " ".join(f"{eq.fmt(v):>6}" for v in vec) + " ]", label
+        np.testing.assert_allclose(rows[-1][1], view.trace.h[k - 1])  # the last vector row is h_t
+        labels = by_meta(shown, "labels")["text"]
+        assert f"<b>t={k}<br>{view.tokens[k - 1]}</b>" in labels  # the current word is highlighted
+        yhat = f"<b>{view.yhat:.3f}</b>"
+        assert (yhat in labels) == (k == T) and ("?" in labels) == (k < T)  # ŷ only after the last word
+        assert ("says" in values[-1]) == (k == T)
+    first = shown_at(spec, "2")
+    for trace in spec["data"]:  # opening at step 2 shows exactly what frame "2" shows
+        same = next(d for d in first if d.get("meta") == trace.get("meta"))
+        assert json.dumps(trace, sort_keys=True) == json.dumps(same, sort_keys=True)
+    assert ff.frame_step(fig) == 2
 
 
-def test_unrolled_figure_shows_yhat_at_the_last_step() -> None:
-    view = build_model({})
-    fig = ff.unrolled_figure(view, step=3)
-    notes = " ".join(a.text for a in fig.layout.annotations)
-    assert f"<b>{view.yhat:.3f}</b>" in notes and "(label y = 1)" in notes
-    assert not np.isnan(trace_named(fig, "h_3").z).any()
+def test_panel_rows_are_the_step_equations() -> None:
+    view = build_model({"cell": "SimpleRNN"})
+    rows = ff.panel_rows(view, 2)
+    names = [r[0].split(" = ")[0] for r in rows][:2]
+    assert names == ["x<sub>2</sub>·W<sub>xh</sub>", "h<sub>1</sub>·W<sub>hh</sub>"]
+    np.testing.assert_array_equal(rows[0][1], view.cell.W_xh[view.ids[1]])  # the picked row
+    np.testing.assert_allclose(rows[0][1] + rows[1][1] + rows[2][1], rows[3][1])  # a_t is the sum
+    np.testing.assert_allclose(np.tanh(rows[3][1]), rows[4][1])
+    lstm = build_model({"cell": "LSTM"})
+    rows = ff.panel_rows(lstm, 3)
+    assert len(rows) == 14
+    gates = {name: vec for name, vec in rows if name.startswith("<b>")}
+    for g, sym in (("i", "i"), ("f", "f"), ("g", "c̃"), ("o", "o")):
+        act = "tanh" if g == "g" else "σ"
+        shown = gates[f"<b>{sym}<sub>3</sub></b> = {act}(sum + b)"]
+        np.testing.assert_array_equal(shown, lstm.trace.gates[g][2])
+    gru = build_model({"cell": "GRU"})
+    assert len(ff.panel_rows(gru, 1)) == 10
 
 
-def test_unrolled_figure_window_and_escaping() -> None:
+def test_the_window_slides_and_user_text_is_escaped() -> None:
     words = " ".join(f"w{i}" for i in range(12))
     view = build_model({"corpus": words, "hidden": 16})
     assert ff.step_window(12, 1) == (1, 4) and ff.step_window(12, 12) == (9, 12)
     assert ff.step_window(12, 6) == (4, 7) and ff.step_window(3, 2) == (1, 3)
-    fig = ff.unrolled_figure(view, step=6)
-    names = {d.name for d in fig.data if d.name and d.name.startswith("h_")}
-    assert names == {"h_3", "h_4", "h_5", "h_6", "h_7"}
-    assert "showing t=4…7" in fig.layout.title.text
-    notes = " ".join(a.text for a in fig.layout.annotations)
-    assert "5 more" in notes and "after t=1…3" in notes
-    assert "one-hot" not in notes and "x_4" in {d.name for d in fig.data}  # V = 12: a strip of cells
+    spec = validated(ff.unrolled_figure(view, step=1))
+    shown = shown_at(spec, "6")
+    t_of_slot = decode(by_meta(shown, "h")["customdata"]).reshape(-1, 16, 2)[:, 0, 0]
+    assert list(t_of_slot) == [3, 4, 5, 6, 7]  # h_3 … h_7 around the current step
+    h = columns(by_meta(shown, "h"), 16)
+    np.testing.assert_array_equal(h[:4], view.trace.h[2:6]) and np.isnan(h[4]).all()
+    assert "showing t=4…7" in by_meta(shown, "panel-labels")["text"][0]
+    labels = " ".join(by_meta(shown, "labels")["text"])
+    assert "5 more" in labels and "after t=1…3" in labels and "one-hot" not in labels  # V = 12: a strip
     wide = build_model({"corpus": words + " w12", "hidden": 2})
-    fig = ff.unrolled_figure(wide, step=1)
-    assert "one-hot" in " ".join(a.text for a in fig.layout.annotations)  # V = 13: the id only
-    assert not [d for d in fig.data if d.name and d.name.startswith("x_")]
+    labels = " ".join(by_meta(validated(ff.unrolled_figure(wide, step=1))["data"], "labels")["text"])
+    assert "one-hot" in labels  # V = 13: the id only
     view = build_model({"corpus": "don't <b>stop</b> & go"})
-    fig = ff.unrolled_figure(view, step=1)
-    notes = " ".join(a.text for a in fig.layout.annotations)
-    assert "<b>stop" not in notes.replace("<b>t=", "")
+    spec = validated(ff.unrolled_figure(view, step=1))
+    for k in ("1", "2", "3", "4", "5"):
+        shown = shown_at(spec, k)
+        text = " ".join(by_meta(shown, "labels")["text"] + by_meta(shown, "panel-labels")["text"])
+        assert "<b>stop" not in text.replace("<b>t=", "")
+
+
+def test_controls_step_and_play_in_the_browser() -> None:
+    view = build_model({"sentence": 3})
+    layout = validated(ff.unrolled_figure(view))["layout"]
+    slider = layout["sliders"][0]
+    assert slider["active"] == view.T - 1  # opens at the last step by default
+    assert slider["transition"]["duration"] == 0  # no grip animation (~100 ms per step)
+    assert [s["args"][0] for s in slider["steps"]] == [["1"], ["2"], ["3"], ["4"]]
+    assert all(s["method"] == "animate" and s["args"][1]["frame"]["redraw"] is False for s in slider["steps"])
+    play, pace = layout["updatemenus"]
+    assert [b["label"] for b in play["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    args = play["buttons"][0]["args"]
+    assert args[0] is None and args[1]["fromcurrent"] and args[1]["frame"]["redraw"] is False
+    assert args[1]["frame"]["duration"] == ff.SPEEDS[ff.DEFAULT_SPEED][1]
+    assert [b["label"] for b in pace["buttons"]] == [name for name, _ in ff.SPEEDS]
+    assert pace["buttons"][0]["args"] == ["updatemenus[0].buttons[0].args[1].frame.duration", 2000]
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_forward_payload_stays_under_a_megabyte(kind: str) -> None:
+    words = " ".join(f"w{i % 30}" for i in range(40))
+    view = build_model({"corpus": words, "cell": kind, "hidden": 16})
+    assert view.T == 40 and view.H == 16
+    payload = pio.to_json(ff.unrolled_figure(view, step=20), validate=False)
+    assert len(payload.encode()) < 1_000_000, len(payload)
+    static = {d["meta"] for d in json.loads(payload)["data"][:3]}
+    assert static == {"strips", "bracket", "shared"}  # sent once, never in a frame
+    assert all(min(f["traces"]) >= 3 for f in json.loads(payload)["frames"])
 
 
 def test_hidden_heatmap_is_the_trace() -> None:
