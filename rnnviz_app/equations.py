@@ -501,3 +501,49 @@ def param_split_note(split: ParamSplit) -> str:
                 f"match only because the layer has as many biases as the output has weights (H = "
                 f"{split.w_o}).")
     return total
+
+
+# --------------------------------------------------------------------------- the gradient check's verdict
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """A number in short scientific notation: 3.2e-07 → "3.2e-7", 1e-06 → "1e-6" (digits = 0)."""
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{x:.{digits}e}").replace("e+", "e")
+
+
+def gradcheck_verdict(rows: Sequence[dict], rel_tol: float, abs_tol: float) -> str:
+    """The gradient check's sentence for the weights' rows (those whose "gradient of L with respect to" starts
+    with "weight"), saying which test each passed: the relative error (≤ rel_tol), or, for gradients too
+    small for a relative error to mean anything, the absolute error (≤ abs_tol), with the numbers."""
+    weights = [r for r in rows if r["gradient of L with respect to"].startswith("weight")]
+    if not weights:
+        raise ValueError("the gradient check has no weight rows")
+    name = {id(r): r["gradient of L with respect to"].removeprefix("weight ") for r in weights}
+    rel = [r for r in weights if r["relative error"] <= rel_tol]
+    rest = [r for r in weights if r["relative error"] > rel_tol]
+    absolute = [r for r in rest if r["max |analytic − numeric|"] <= abs_tol]
+    failed = [r for r in rest if r["max |analytic − numeric|"] > abs_tol]
+    if failed:
+        return ("Some derivatives disagree with finite differences: " + ", ".join(name[id(r)] for r in failed)
+                + f" (neither the relative error ≤ {sci(rel_tol, 0)} nor the absolute error ≤ "
+                f"{sci(abs_tol, 0)}; see the table).")
+    parts = []
+    if rel:
+        worst = max(r["relative error"] for r in rel)
+        k = int(np.ceil(np.log10(max(worst, 1e-16))))
+        who = "the weights" if len(rel) == len(weights) else ", ".join(name[id(r)] for r in rel)
+        parts.append(f"The analytic gradients of {who} agree with finite differences to 1e{k} in **relative "
+                     f"error** (largest {sci(worst)}; the test asks ≤ {sci(rel_tol, 0)}).")
+    if absolute:
+        worst_abs = max(r["max |analytic − numeric|"] for r in absolute)
+        worst_rel = max(r["relative error"] for r in absolute)
+        smallest = min(r["‖analytic‖"] for r in absolute)
+        who = ", ".join(name[id(r)] for r in absolute)
+        lead = ("The analytic gradients of the weights agree with finite differences on the **absolute "
+                "error**" if not rel else f"{who} passed on the **absolute error** instead")
+        parts.append(f"{lead}: max |analytic − numeric| = {sci(worst_abs)} ≤ {sci(abs_tol, 0)}, while the "
+                     f"relative error is up to {sci(worst_rel)} (above {sci(rel_tol, 0)}) because "
+                     f"{'these gradients are' if len(absolute) > 1 else 'this gradient is'} tiny "
+                     f"(‖∂L/∂W‖ as small as {sci(smallest)}) and central differences with ε = 10⁻⁶ are only "
+                     "good to about 1e-10.")
+    return " ".join(parts)

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from apptools import decode, open_page, set_widget
+from apptools import decode, open_page, rerun, set_widget
 from streamlit.testing.v1 import AppTest
 
 import rnnviz as rv
@@ -133,3 +133,49 @@ def test_home_splits_follow_the_cell_and_sizes() -> None:
     assert list(frames[("lecture notes", "made of", "count")]["count"]) == [112, 25, 137]
     assert list(frames[("Keras layer", "made of", "Param #")]["Param #"]) == [132, 5, 137]
     assert frames[("lecture notes", "made of", "count")]["made of"][1] == "b_xh 12 + b_hh 12 + b_o 1"
+
+
+# --------------------------------------------------------------------------- item 9: which tolerance passed
+
+
+def row(name: str, norm: float, rel: float, err: float) -> dict:
+    return {"gradient of L with respect to": name, "‖analytic‖": norm, "relative error": rel,
+            "max |analytic − numeric|": err}
+
+
+def test_gradcheck_verdict_names_the_test_each_weight_passed() -> None:
+    rel_only = [row("weight W_hh", 0.2, 4e-10, 8e-11), row("weight w_o", 0.3, 1e-10, 5e-11),
+                row("input x (the one-hot words)", 0.2, 0.5, 1e-9)]  # not a weight: not in the verdict
+    text = eq.gradcheck_verdict(rel_only, 1e-6, 1e-8)
+    assert text == ("The analytic gradients of the weights agree with finite differences to 1e-9 in "
+                    "**relative error** (largest 4.0e-10; the test asks ≤ 1e-6).")
+    tiny = [row("weight W_hh", 1e-14, 1e-2, 2e-17), row("weight b_o", 1e-14, 3e-3, 1e-17)]
+    text = eq.gradcheck_verdict(tiny, 1e-6, 1e-8)
+    assert "relative error" in text and "to 1e-2" not in text  # the old message: "to 1e-2 (relative error)"
+    assert text.startswith("The analytic gradients of the weights agree with finite differences on the "
+                           "**absolute error**: max |analytic − numeric| = 2.0e-17 ≤ 1e-8")
+    assert "relative error is up to 1.0e-2 (above 1e-6)" in text and "as small as 1.0e-14" in text
+    mixed = eq.gradcheck_verdict([row("weight W_hh", 5e-5, 2.7e-6, 1.2e-10), *rel_only[1:]], 1e-6, 1e-8)
+    assert mixed.startswith("The analytic gradients of w_o agree with finite differences to 1e-10 in "
+                            "**relative")
+    assert "W_hh passed on the **absolute error** instead" in mixed
+    bad = eq.gradcheck_verdict([row("weight W_hh", 1.0, 0.3, 0.1)], 1e-6, 1e-8)
+    assert bad.startswith("Some derivatives disagree") and "W_hh" in bad
+
+
+def test_bptt_gradcheck_message_after_big_steps_says_absolute() -> None:
+    at = open_page("pages/bptt.py", cell="GRU")
+    assert any("to 1e-" in s.value and "**relative error**" in s.value for s in at.success)
+    set_widget(at, "w_lr", 10.0)
+    for _ in range(3):  # the loss is ≈ 3e-4 now: the cell's gradients are ≈ 1e-4, too small for 1e-6 relative
+        at.button(key="bptt_step").click()
+        at = rerun(at)
+    verdict = next(s.value for s in at.success if "finite differences" in s.value)
+    table = at.dataframe[-1].value
+    table = table.data if hasattr(table, "data") else table
+    only_abs = table[(table["relative error"] > 1e-6) & table["gradient of L with respect to"].str.startswith(
+        "weight")]
+    assert len(only_abs) > 0 and set(only_abs["agrees"]) == {"✓ yes"}
+    assert "passed on the **absolute error** instead" in verdict
+    for name in only_abs["gradient of L with respect to"]:
+        assert name.removeprefix("weight ") in verdict.split("passed on")[0].split(").")[-1]
