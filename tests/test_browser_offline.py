@@ -84,6 +84,9 @@ def test_a_whole_session_stays_on_the_local_server(page, app_server: str, screen
     sidebar.get_by_text("Presentation mode (large text for projectors)").click()
     wait_idle(page)
     expect(page).to_have_url(lambda_url_has("present=1"), timeout=TIMEOUT_MS)
+    expect(sidebar).not_to_be_in_viewport(timeout=TIMEOUT_MS)  # a projector gets the whole width
+    page.get_by_test_id("stExpandSidebarButton").click()  # the one control that brings it back
+    expect(sidebar).to_be_in_viewport(timeout=TIMEOUT_MS)
     sidebar.get_by_text("Share this view").click()
     expect(sidebar.locator('[data-testid="stCode"]').filter(has_text="cell=LSTM")).to_be_visible()
     sidebar.get_by_text("Presentation mode (large text for projectors)").click()
@@ -141,10 +144,10 @@ def test_presentation_mode_screenshot(page, app_server: str, screenshot_dir: Pat
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{app_server}/weights?present=1")
-    expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible(timeout=TIMEOUT_MS)  # sidebar folded
     wait_idle(page)
     font_px = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
-    page.wait_for_function(f"{font_px} >= 20", timeout=TIMEOUT_MS)  # the base font is enlarged
+    page.wait_for_function(f"{font_px} >= 19", timeout=TIMEOUT_MS)  # the base font is enlarged
     size = page.evaluate(font_px)
     for icon in page.locator('[data-testid="stTooltipIcon"]').all():
         expect(icon).to_be_hidden()
