@@ -290,11 +290,14 @@ def fixes_section() -> None:
         result = "not run yet"
         if outcome is not None:
             h = outcome.history
-            result = (f"diverged at epoch {h.diverged_at}: ‖∂L/∂θ‖ = ∞, loss NaN" if h.diverged_at else
-                      f"loss {h.loss[-1]:.3f}, accuracy {h.accuracy[-1]:.0%}, largest ‖∂L/∂θ‖ "
+            result = (f"diverged at epoch {h.diverged_at} (‖∂L/∂θ‖ = ∞)" if h.diverged_at else
+                      f"loss {h.loss[-1]:.3f} · {h.accuracy[-1]:.0%} right · ‖∂L/∂θ‖ ≤ "
                       f"{np.max(h.grad_norm):.3g}")
-        rows.append({"run": fix.name, "in the lecture": fix.lecture, "result": result})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="train_fixes_table")
+        rows.append({"run": fix.short, "in the lecture": fix.lecture, "result": result})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="train_fixes_table",
+                 column_config={"run": st.column_config.TextColumn(width="small"),
+                                "in the lecture": st.column_config.TextColumn(width="medium"),
+                                "result": st.column_config.TextColumn(width="large")})
     if all(o is not None for o in outcomes):
         chart(ft.fixes_figure([(f.short, o.history) for f, o in zip(tv.FIXES, outcomes, strict=True)],
                               session.present()), "train_fixes")

@@ -174,7 +174,8 @@ def fixes_figure(runs: Sequence[tuple[str, rv.History]], present: bool = False) 
             fig.add_trace(go.Scatter(x=[last], y=[loss[last]], mode="markers+text",
                                      meta=f"fix{k - 1}_diverged",
                                      marker={"symbol": "x", "size": s.marker * 1.6, "color": DIVERGED},
-                                     text=[f"NaN from epoch {h.diverged_at}"], textposition="top center",
+                                     text=[f"NaN at epoch {h.diverged_at}"], textposition="top right",
+                                     cliponaxis=False,
                                      textfont={"color": DIVERGED, "size": s.annotation}, showlegend=False,
                                      hovertemplate=f"{name}: NaN from epoch {h.diverged_at}<extra></extra>"),
                           row=1, col=k)

@@ -376,7 +376,7 @@ FIX_BASE = {"cell": "SimpleRNN", "act": "relu", "hidden": 16, "seed": 0, "optimi
             "epochs": 150, "batch": 0, "clip": 0.0}
 FIXES: tuple[Fix, ...] = (
     Fix("high_lr", "Too high a learning rate", "η = 5 (too high)",
-        "the problem: exploding gradients (unstable training)"),
+        "the problem: exploding gradients"),
     Fix("clip", "… the same run with gradient clipping at 1", "+ clipping at 1", "fix: gradient clipping",
         {"clip": 1.0}),
     Fix("low_lr", "… with a controlled learning rate η = 2", "η = 2", "fix: a controlled learning rate",

@@ -120,7 +120,7 @@ def test_the_lecture_fixes_run_side_by_side() -> None:
     at.button(key="train_run_fixes").click()
     wait_done(rerun(at), timeout=240)
     table = frame(at, "in the lecture")
-    assert table["result"][0].startswith("diverged at epoch 36")
+    assert table["result"][0] == "diverged at epoch 36 (‖∂L/∂θ‖ = ∞)"
     assert all(r.startswith("loss") for r in table["result"][1:])
     spec = chart(at, "one change at a time")
     assert any(t.get("meta") == "fix0_diverged" for t in spec["data"])
