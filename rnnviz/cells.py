@@ -5,7 +5,7 @@ the registry CELL_CLASSES (kind → class), the one place that knows the kinds.
     LSTM       [i f g o] = [σ σ tanh σ](x_t W_xh + h_{t-1} W_hh + b_h)    W_xh (D, 4H), gates i, f, g, o
                c_t = f * c_{t-1} + i * g ;  h_t = o * tanh(c_t)
     GRU        [r z] = σ(x_t W_xh[:, :2H] + b_xh[:2H] + h_{t-1} W_hh[:, :2H] + b_hh[:2H])
-               n = tanh(x_t W_in + b_in + r * (h_{t-1} W_hn + b_hn))        gate order r, z, n
+               n = tanh(x_t W_xn + b_xn + r * (h_{t-1} W_hn + b_hn))        gate order r, z, n
                h_t = (1 - z) * n + z * h_{t-1}
 
 These are PyTorch's nn.RNN / nn.LSTM / nn.GRU equations (and Keras' with reset_after=True), written with
@@ -764,20 +764,18 @@ class GRU(Cell):
     def _forward(self, x, h0, c0, scale) -> dict:
         T, (K, H) = x.shape[0], h0.shape
         x_part = x @ self.W_xh  # (T, 3H): x_t W_xh
-        x_r, x_z, x_n = _blocks(x_part + self.b_xh, 3)  # x_t W_x· + b_x·, one view per gate
+        xb = x_part + self.b_xh  # x_t W_xh + b_xh
         h_part, h_b, pre, act = (np.empty((T, K, 3 * H)) for _ in range(4))  # h W_hh; h W_hh + b_hh; a; gates
-        h_r, h_z, h_n = _blocks(h_b, 3)  # (T, K, H) views: h_{t-1} W_h· + b_h· per gate
-        a_r, a_z, a_n = _blocks(pre, 3)
+        x_n, h_n, a_n = (_blocks(a, 3)[2] for a in (xb, h_b, pre))  # the n block of each: (…, H) views
+        x_rz, h_rz, a_rz, gate_rz = (a[..., : 2 * H] for a in (xb, h_b, pre, act))  # r and z side by side
         gate_r, gate_z, gate_n = _blocks(act, 3)
-        a_rz, gate_rz = pre[..., : 2 * H], act[..., : 2 * H]  # r and z side by side: one σ for both
         h_prev, h = np.empty((T, K, H)), np.empty((T, K, H))
         h_t = h0
         for t in range(T):
             h_prev[t] = h_t
             h_part[t] = _recurrent(h_t, self.W_hh, scale)  # h_{t-1} W_hh
             h_b[t] = h_part[t] + self.b_hh  # h_{t-1} W_hh + b_hh
-            a_r[t] = x_r[t] + h_r[t]  # a_r = x_t W_xr + b_xr + h_{t-1} W_hr + b_hr
-            a_z[t] = x_z[t] + h_z[t]  # a_z = x_t W_xz + b_xz + h_{t-1} W_hz + b_hz
+            a_rz[t] = x_rz[t] + h_rz[t]  # a_r, a_z = x_t W_x· + b_x· + h_{t-1} W_h· + b_h·  (· = r, z)
             gate_rz[t] = sigmoid(a_rz[t])  # r = σ(a_r), z = σ(a_z)
             r, z = gate_r[t], gate_z[t]
             a_n[t] = x_n[t] + r * h_n[t]  # a_n = x_t W_xn + b_xn + r ⊙ (h_{t-1} W_hn + b_hn)
