@@ -236,6 +236,7 @@ class Cell:
     n_blocks: int = 1  # G: gate blocks stacked along the columns of W_xh / W_hh (PyTorch and Keras alike)
     gate_names: tuple[str, ...] = ()  # rnnviz's (and PyTorch's) order of the G blocks
     keras_gate_names: tuple[str, ...] = ()  # the same gates in the order Keras stacks them
+    keras_name: str = ""  # the layer's name in Keras' model.summary(): simple_rnn, lstm, gru
     bias_names: tuple[str, ...] = ("b_h",)  # one fused bias per block (Keras), or b_xh and b_hh (GRU)
     activations: tuple[str, ...] = ("tanh",)  # what `activation` may be (a gated cell's is fixed)
     activation: str = "tanh"  # the state's nonlinearity (Keras' `activation` argument)
@@ -549,6 +550,7 @@ class SimpleRNN(Cell):
     """h_t = f(x_t W_xh + h_{t-1} W_hh + b_h), f = tanh or relu. Keras' SimpleRNN, PyTorch's nn.RNN."""
 
     kind = "SimpleRNN"
+    keras_name = "simple_rnn"
     n_blocks = 1
     gate_names = ()
     activations = ACTIVATIONS
@@ -638,6 +640,7 @@ class LSTM(Cell):
     """
 
     kind = "LSTM"
+    keras_name = "lstm"
     n_blocks = 4
     gate_names = ("i", "f", "g", "o")
     keras_gate_names = ("i", "f", "g", "o")  # Keras' i, f, c, o: the same order
@@ -734,6 +737,7 @@ class GRU(Cell):
     """
 
     kind = "GRU"
+    keras_name = "gru"
     n_blocks = 3
     gate_names = ("r", "z", "n")
     keras_gate_names = ("z", "r", "n")  # Keras stacks z, r, h (its h is the candidate n)

@@ -468,7 +468,7 @@ def weights_drawn(split: ParamSplit, html: bool = False) -> tuple[str, str]:
     return drawn, rest
 
 
-KERAS_LAYER_NAMES = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}  # model.summary()'s layer names
+KERAS_LAYER_NAMES = {kind: cls.keras_name for kind, cls in rv.CELL_CLASSES.items()}  # model.summary()'s names
 
 
 def param_split_rows(split: ParamSplit) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:

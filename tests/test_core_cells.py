@@ -201,6 +201,7 @@ def test_registry_knows_every_kind_once():
         assert issubclass(cls, rv.Cell) and cls.kind == kind and rv.cell_class(kind) is cls
         assert len(cls.gate_names) == (cls.n_blocks if cls.n_blocks > 1 else 0)
         assert sorted(cls.keras_gate_names) == sorted(cls.gate_names)
+        assert cls.keras_name == {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[kind]
     with pytest.raises(TypeError):
         rv.CELL_CLASSES["RNN"] = rv.SimpleRNN  # one registry for every user of the process
     with pytest.raises(ValueError, match=r"SimpleRNN, LSTM, GRU, got 'Elman'"):
