@@ -164,3 +164,21 @@ def test_a_sequence_of_setting_changes_never_crashes() -> None:
     assert any("at least two sentences with a label" in t for t in texts(at, "info"))
     assert not any(b.key == "train_start" and not b.disabled for b in at.button)
     assert tv.MAX_EPOCHS == 500
+
+
+def test_two_sessions_training_at_once_both_finish() -> None:
+    sessions = []
+    for cell in ("GRU", "LSTM"):
+        at = open_page(PAGE)
+        at.button(key="train_data_generated").click()
+        rerun(at)
+        set_widget(at, "w_train_cell", cell)
+        set_widget(at, "w_train_epochs", 60)
+        sessions.append(at)
+    for at in sessions:
+        at.button(key="train_start").click()
+        rerun(at)
+    for at in sessions:
+        wait_done(at)
+        done = [t for t in texts(at, "success") if t.startswith("Finished after 60 of 60 epochs")]
+        assert done, texts(at, "success")
