@@ -7,7 +7,7 @@ import streamlit as st
 
 import rnnviz as rv
 from rnnviz_app import equations as eq
-from rnnviz_app import fig_bptt, lab, session, theme
+from rnnviz_app import fig_bptt, glossary, lab, session, theme
 
 STEPS_KEY = "bptt_steps"  # this page's own state: how many descent steps from the seeded weights
 LABEL_KEY = "bptt_y"  # the label chosen here when the sentence has none
@@ -46,6 +46,7 @@ def reset_steps() -> None:
 
 session.ensure_shell()
 st.title("4 · Backprop through time")
+glossary.glossary_popover(st)
 st.markdown("The lecture's **many-to-one** example: the sentence runs through the cell, only the last state "
             "h_T feeds the output ŷ = σ(h_T·w_o + b_o), and the loss is the binary cross-entropy. "
             "Backpropagation through time (BPTT) sends ∂L/∂h_T back through every step, so each weight's "
@@ -90,7 +91,7 @@ m[0].metric("prediction ŷ", f"{ex.yhat:.4f}", None if before is None else f"{ex
 m[1].metric("loss L", f"{ex.loss:.4f}", None if before is None else f"{ex.loss - before.loss:+.4f}",
             delta_color="inverse")
 m[2].metric("∂L/∂ŷ", f"{ex.head.dL_dyhat:.4f}")
-m[3].metric("‖∂L/∂θ‖ (all weights)", f"{lab.total_grad_norm(ex):.4g}")
+m[3].metric("‖∂L/∂θ‖ (all weights)", f"{lab.total_grad_norm(ex):.4g}", help=glossary.help_text("‖∂L/∂θ‖"))
 if before is not None:
     lower = ex.loss < before.loss
     (st.success if lower else st.warning)(
@@ -102,9 +103,14 @@ if before is not None:
 factors = lab.state_factor_norms(cell, ex.trace)
 st.plotly_chart(fig_bptt.chain_figure(ex, factors, view.tokens, present=present, lstm=cell.has_cell_state),
                 width="stretch", config=theme.PLOTLY_CONFIG, key="bptt_chain")
+st.caption("Orange, on each link: ‖∂hₜ/∂hₜ₋₁‖, the most that one step back can stretch the gradient (the "
+           "matrix's largest stretch factor, its spectral norm). Below 1 at every step, the gradient shrinks "
+           "on its way back (vanishing); above 1 it can grow (exploding). Blue, under each hₜ: how big "
+           "∂L/∂hₜ is when it arrives there.")
 if cell.has_cell_state:
     st.caption("For an LSTM the state is the pair [h; c], so a step's factor is the (2H × 2H) Jacobian "
-               "∂[hₜ; cₜ]/∂[hₜ₋₁; cₜ₋₁]; the gradient also reaches c through the forget gates.")
+               "∂[hₜ; cₜ]/∂[hₜ₋₁; cₜ₋₁]: the table of how much each of the 2H numbers of [hₜ; cₜ] moves when "
+               "one number of [hₜ₋₁; cₜ₋₁] is nudged. The gradient also reaches c through the forget gates.")
 
 names = [n_ for n_ in ("W_hh", "W_xh") if n_ in ex.grads.params]
 st.plotly_chart(fig_bptt.contributions_figure(ex, view.tokens, names, present=present), width="stretch",
@@ -113,6 +119,14 @@ gaps = {name: lab.sum_gap(ex, name) for name in ex.grads.params}
 st.caption("Σₜ δₜ equals the BPTT gradient entry by entry: max |Σₜ δₜ − ∂L/∂W| = "
            + ", ".join(f"{v:.1e} ({k})" for k, v in gaps.items()) + ". With one-hot inputs, δₜ(W_xh) only "
            "touches the row of the word read at step t.")
+st.caption("Why bars of the *sum of the entries*? Each δₜ is a whole matrix and a bar needs one number; the "
+           "sum of the entries is the one summary that adds up (Σ entries of δ₁ + … + Σ entries of δ_T = Σ "
+           "entries of ∂L/∂W), so the bars end exactly at the total. Norms don't add up; they are in the "
+           "hover and in the table below.")
+if "W_hh" in names and not np.any(ex.trace.h0):
+    st.caption("δ₁(W_hh) = 0 exactly: W_hh multiplies hₜ₋₁, so step t's term is hₜ₋₁ᵀ·(…), and at t = 1 "
+               "that is h₀ = 0 (the lecture's O₀, zeros). W_xh's δ₁ is not zero: it multiplies the first "
+               "word's one-hot x₁.")
 
 # ---- the same numbers, in the lecture's equations
 st.markdown("##### The same numbers in the lecture's equations")

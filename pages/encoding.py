@@ -9,7 +9,7 @@ import streamlit as st
 import rnnviz as rv
 from rnnviz_app import equations as eq
 from rnnviz_app import fig_encoding as fe
-from rnnviz_app import session, state, theme
+from rnnviz_app import glossary, session, state, theme
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -31,6 +31,7 @@ def embedding_figure(key: tuple, emb_dim: int, seed: int, present: bool, _view):
 session.ensure_shell()
 present = session.present()
 st.title("Text to numbers")
+glossary.glossary_popover(st)
 session.intro("A network only reads numbers. Here is every step from your sentences to the array a Keras "
               "`SimpleRNN` is fed — shape **(batch, timesteps, features)**.")
 view = session.model_or_stop()

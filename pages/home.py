@@ -8,7 +8,7 @@ import streamlit as st
 
 from rnnviz_app import equations as eq
 from rnnviz_app import fig_encoding as fe
-from rnnviz_app import session, theme
+from rnnviz_app import glossary, session, theme
 
 TOUR = (
     ("pages/encoding.py", "1 · Text to numbers", "🔤",
@@ -36,6 +36,7 @@ TOUR = (
 session.ensure_shell()
 present = session.present()
 st.title("rnnviz")
+glossary.glossary_popover(st)  # the notes' O_t, w_i, w_h ↔ h_t, W_xh, W_hh
 st.markdown("#### Watch a recurrent neural network read a sentence, one word at a time.")
 session.intro("Type sentences in the sidebar and follow them all the way: words → numbers → an RNN, LSTM or "
             "GRU unrolled over time → a prediction, and back again with the gradients. **Every number on "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from rnnviz_app import fig_weights, session, theme, weights_io
+from rnnviz_app import fig_weights, glossary, session, theme, weights_io
 from rnnviz_app.model import EmptyCorpus, WeightsMismatch
 
 ERROR_KEY = "_weights_error"
@@ -53,6 +53,7 @@ def load_upload() -> None:
 session.ensure_shell()
 present = session.present()
 st.title("Your own weights")
+glossary.glossary_popover(st)
 session.intro(
     "Trained a small recurrent layer in PyTorch or Keras on one-hot words? Save its weights in an `.npz` "
     "file with three lines, upload it here, and **every page runs on your weights**: the forward pass, "

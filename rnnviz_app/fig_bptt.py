@@ -47,23 +47,31 @@ def contributions_figure(ex: rv.ManyToOne, tokens: Sequence[str], names: Sequenc
                      f"{float(np.linalg.norm(ex.grads.params[name])):.4g}")
         fig.add_trace(go.Waterfall(
             x=xs, y=[*sums.tolist(), total], measure=["relative"] * T + ["total"], name=name,
-            text=[f"{v:+.3g}" for v in [*sums.tolist(), total]] if T <= 12 else None, textposition="outside",
+            text=[f"{v:+.3g}" if v else "0" for v in [*sums.tolist(), total]] if T <= 12 else None,
+            textposition="outside",
             cliponaxis=False,
             hovertext=hover, hoverinfo="text", textfont={"size": s.tick},
             increasing={"marker": {"color": theme.POSITIVE}},
             decreasing={"marker": {"color": theme.NEGATIVE}},
             totals={"marker": {"color": "#444444"}}, connector={"line": {"color": "#999999", "width": 1}}),
             row=1, col=k)
-        fig.update_yaxes(title_text="sum of the entries" if k == 1 else None, row=1, col=k)
+        fig.update_yaxes(title_text="Σ entries of δ<sub>t</sub>" if k == 1 else None, row=1, col=k)
         fig.update_xaxes(tickangle=-45 if T > 4 else 0, row=1, col=k)
     fig.update_layout(
         title={"text": "Each weight gradient is a sum over time steps: δ₁ + δ₂ + … + δ<sub>T</sub>",
-               "subtitle": {"text": "bar t: the sum of the entries of δ<sub>t</sub>; the grey total is where "
-                                    "the bars end"}},
+               "subtitle": {"text": "bar t: the sum of all entries of δ<sub>t</sub>. Sums add up, so the "
+                                    "bars end at the grey total (norms don't: hover for ‖δ<sub>t</sub>‖)"}},
         showlegend=False)
-    fig.update_annotations(font={"size": s.font}, yshift=8)
+    fig.update_annotations(font={"size": s.font}, yshift=8)  # the subplot titles
+    if "W_hh" in names and not np.any(ex.trace.h0) and not np.any(ex.grads.per_step["W_hh"][0]):
+        k = list(names).index("W_hh") + 1  # δ₁(W_hh) = h₀ᵀ·(∂L/∂ pre-activation₁): zero when h₀ is
+        axis = "" if k == 1 else str(k)
+        why = "δ₁ = h₀ᵀ·(…) = 0<br>because h₀ = 0" if T <= 6 else "δ₁ = 0<br>(h₀ = 0)"  # narrow bars: short
+        fig.add_annotation(x=f"δ{sub(1)} · {tokens[0]}", y=0, xref=f"x{axis}", yref=f"y{axis}", yanchor="top",
+                           yshift=-24, text=why, showarrow=False, font={"size": s.tick, "color": "#111111"},
+                           name="delta1_zero")
     theme.apply(fig, present, height=430 + (40 if T > 4 else 0))
-    fig.update_layout(margin={"t": 165 if present else 115})
+    fig.update_layout(margin={"t": 185 if present else 135})
     return fig
 
 

@@ -93,10 +93,11 @@ def one_hot_figure(x: np.ndarray, tokens: Sequence[str], ids: Sequence[int], voc
                       line={"color": theme.HIGHLIGHT, "width": 3})
     fig.update_layout(title=f"One-hot matrix x of this sentence: T × V = {T} × {V} (one 1 per row; columns = "
                             "words, with their id)")
-    fig.update_xaxes(side="top", tickangle=-45 if len(cols) > 8 else 0)
+    fig.update_xaxes(side="top", tickangle=-45 if len(cols) > 8 else 0,
+                     title="vocabulary word (id): the column where the 1 goes")
     fig.update_yaxes(title="time step · token", autorange="reversed")
-    theme.apply(fig, present, height=min(900, 150 + 36 * T))
-    fig.update_layout(margin={"t": 120 if len(cols) > 8 else 90})
+    theme.apply(fig, present, height=min(900, 190 + 36 * T))
+    fig.update_layout(margin={"t": 160 if len(cols) > 8 else 130})
     return fig
 
 
@@ -219,9 +220,12 @@ def embedding_figure(E: np.ndarray, ids: Sequence[int], tokens: Sequence[str], v
                              hovertemplate="%{y} (id %{customdata})<br>%{x} = %{z:.4f}<extra></extra>"),
                   row=1, col=2)
     fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title="word (id): row of E", row=1, col=1)
+    fig.update_yaxes(title="time step · token", row=1, col=2)
     fig.update_xaxes(title="embedding dimension", side="bottom")
     fig.update_layout(title=f"Dense embedding (seeded, values in [−{EMB_RANGE}, {EMB_RANGE}]): no zeros")
-    theme.apply(fig, present, height=min(900, 200 + 30 * max(len(rows), len(ids))))
+    theme.apply(fig, present, height=min(900, 220 + 30 * max(len(rows), len(ids))))
+    fig.update_layout(margin={"t": 110 if present else 90})  # the title, then the two subplot titles
     return fig
 
 

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 import rnnviz as rv
 from rnnviz_app import equations as eq
-from rnnviz_app import fig_weights
+from rnnviz_app import fig_bptt, fig_weights, glossary, state
+from rnnviz_app.model import build_model
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 
@@ -179,3 +180,106 @@ def test_bptt_gradcheck_message_after_big_steps_says_absolute() -> None:
     assert "passed on the **absolute error** instead" in verdict
     for name in only_abs["gradient of L with respect to"]:
         assert name.removeprefix("weight ") in verdict.split("passed on")[0].split(").")[-1]
+
+
+# --------------------------------------------------------------------------- unexplained: BPTT waterfall
+
+
+def bptt_example(kind: str = "SimpleRNN", h0: str = "zeros") -> tuple:
+    view = build_model({**state.defaults(), "cell": kind, "h0": h0})
+    return view, rv.many_to_one(view.cell, view.head, view.x, 1.0, view.h0, view.c0)
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_waterfall_says_why_delta_1_of_w_hh_is_zero(kind: str) -> None:
+    view, ex = bptt_example(kind)
+    fig = fig_bptt.contributions_figure(ex, view.tokens)
+    assert not np.any(ex.grads.per_step["W_hh"][0])  # h₀ = 0 ⇒ δ₁(W_hh) = h₀ᵀ·(…) = 0
+    note = [a for a in fig.layout.annotations if a.name == "delta1_zero"]
+    assert len(note) == 1 and "because h₀ = 0" in note[0].text
+    assert note[0].x == f"δ₁ · {view.tokens[0]}" and note[0].xref == "x"  # the W_hh panel's first bar
+    assert fig.data[0].text[0] == "0"  # not "+0"
+    view, ex = bptt_example(kind, h0="random")  # a random h₀: δ₁(W_hh) is not zero, and nothing says it is
+    fig = fig_bptt.contributions_figure(ex, view.tokens)
+    assert np.any(ex.grads.per_step["W_hh"][0])
+    assert not [a for a in fig.layout.annotations if a.name == "delta1_zero"]
+
+
+def test_waterfall_axis_says_what_a_bar_is_and_why() -> None:
+    view, ex = bptt_example()
+    fig = fig_bptt.contributions_figure(ex, view.tokens)
+    assert fig.layout.yaxis.title.text == "Σ entries of δ<sub>t</sub>"
+    assert "Sums add up" in fig.layout.title.subtitle.text and "norms don't" in fig.layout.title.subtitle.text
+    sums = [float(np.sum(d)) for d in ex.grads.per_step["W_hh"]]
+    np.testing.assert_allclose(fig.data[0].y[-1], sum(sums), atol=1e-15)  # the total is where the bars end
+
+
+def test_bptt_page_explains_the_zero_bar_the_summary_and_its_jargon() -> None:
+    at = open_page("pages/bptt.py")
+    text = page_text(at)
+    assert "δ₁(W_hh) = 0 exactly" in text and "h₀ = 0" in text
+    assert "Why bars of the *sum of the entries*?" in text
+    assert "spectral norm" in text and "(vanishing)" in text  # the orange numbers of the chain, in words
+    help_ = next(m.proto.help for m in at.metric if m.label.startswith("‖∂L/∂θ‖"))
+    assert "size of the whole gradient" in help_
+    set_widget(at, "w_cell", "LSTM")
+    assert "the table of how much each of the 2H numbers" in page_text(at)
+    set_widget(at, "w_h0", "random")
+    assert "δ₁(W_hh) = 0 exactly" not in page_text(at)  # with a random h₀ the bar is not zero
+
+
+# --------------------------------------------------------------------------- unexplained: encoding axes
+
+
+def test_one_hot_and_embedding_axes_are_titled() -> None:
+    at = open_page("pages/encoding.py")
+    one_hot = chart(at, "One-hot matrix")
+    assert one_hot["layout"]["xaxis"]["title"]["text"] == "vocabulary word (id): the column where the 1 goes"
+    assert one_hot["layout"]["yaxis"]["title"]["text"] == "time step · token"
+    emb = chart(at, "Dense embedding")
+    assert emb["layout"]["yaxis"]["title"]["text"] == "word (id): row of E"
+    assert emb["layout"]["yaxis2"]["title"]["text"] == "time step · token"
+    for axis in ("xaxis", "xaxis2"):
+        assert emb["layout"][axis]["title"]["text"] == "embedding dimension"
+
+
+# --------------------------------------------------------------------------- the glossary
+
+
+def popovers(at: AppTest) -> dict:
+    """Popover label → the text of the Markdown inside it."""
+    found = {}
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) == "popover":
+            found[node.proto.popover.label] = "\n".join(m.value for m in node.markdown)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+@pytest.mark.parametrize("page", ["home", "encoding", "bptt", "weights"])
+def test_glossary_popover_maps_the_notes_symbols_on_the_page(page: str) -> None:
+    at = open_page(f"pages/{page}.py")
+    text = popovers(at)["Notation ↔ lecture notes"]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    assert r"| h\_t |" in rows[r"O\_t, o\_t (the node's output at step t)"]
+    assert "LSTM's output gate" in rows[r"O\_t, o\_t (the node's output at step t)"]  # the app's o_t
+    assert r"| W\_xh (V × H) |" in rows[r"w\_i, w\_in, w\_1 (5 × 3)"]
+    assert r"| W\_hh (H × H) |" in rows[r"w\_h (3 × 3)"]
+    assert r"| w\_o (H,) |" in rows[r"w\_o (3 × 1)"]
+    assert "reset gate r is applied after the matrix" in text  # the GRU's two conventions
+    assert "read the notes' z as rnnviz's 1 − z" in text
+    for term in ("‖∂L/∂θ‖", "spectral radius", "W_hh = w_h·Q, Q orthogonal", "log space", "Jacobian",
+                 "PyTorch's g / n"):
+        assert f"**{term.replace('_', chr(92) + '_')}**" in text, term
+
+
+def test_glossary_help_text() -> None:
+    assert glossary.help_text("spectral radius").startswith("How much multiplying by W_hh")
+    with pytest.raises(ValueError, match="no glossary entry 'nonsense'"):
+        glossary.help_text("nonsense")
+    table = glossary.notation_markdown().splitlines()
+    assert len(table) == 2 + len(glossary.NOTATION) and all(row.count(" | ") == 2 for row in table[2:])
