@@ -250,7 +250,7 @@ def trained_compare_figure(curves: Sequence, k: int, present: bool = False) -> g
                                      hovertemplate="%{text}: max ∏ f = %{y:.3g}<extra></extra>"))
     fig.update_yaxes(type="log", title_text="‖dh<sub>T</sub>/dh<sub>t</sub>‖ (log scale)")
     fig.update_xaxes(title_text="steps back from the last word (T − t)")
-    title = f"Trained weights (long-dependency task, k = {k}): the same words for all three"
+    title = f"Trained cells (long-dependency task, k = {k}), same words"
     fig.update_layout(title={"text": title},
                       legend={"orientation": "h", "y": -0.3, "x": 0})
     theme.apply(fig, present, height=420)
