@@ -34,7 +34,7 @@ class Preset:
 PRESETS: tuple[Preset, ...] = (
     Preset("riya", "Riya · Delhi · London", presets.RIYA_TEXT, "riya_lstm"),
     Preset("riya_gru", "GRU keep vs update", presets.RIYA_GRU_TEXT, "riya_gru"),
-    Preset("clouds", "The clouds are in the sky", "The clouds are in the sky"),
+    Preset("clouds", "Clouds in the sky", "The clouds are in the sky"),
 )
 PRESET_BY_KEY: dict[str, Preset] = {p.key: p for p in PRESETS}
 TRAINED_PRESETS = {"riya_lstm": presets.riya_lstm, "riya_gru": presets.riya_gru}  # trained once per process
