@@ -57,6 +57,34 @@ corpus = view.corpus
 lengths = [len(t) for t in corpus.tokens]
 cmp = eq.ann_vs_rnn(lengths, view.V, view.H, view.cell.kind, view.cell.num_params())
 
+# ---- the lecture's opening: which network for which data, why order matters, what RNNs cost
+with session.folded("Which network for which data, and what RNNs cost", icon="🧩"):
+    st.subheader("Sequences need a network that reads in order")
+    kinds = st.columns(3)
+    kinds[0].markdown("**ANN** (feed-forward) → **tabular data**: rows of features (IQ, marks, gender → "
+                      "placement) whose column order means nothing.")
+    kinds[1].markdown("**CNN** → **images**: pixels on a grid, neighbours matter.")
+    kinds[2].markdown("**RNN** → **sequences**, where order is meaning: text, time series (prices, "
+                      "temperatures), speech, DNA.")
+    st.markdown("**Why a feed-forward net ignores order:** it takes all its inputs at once. Flattened, word "
+                "1 and word 2 are just two different input slots with separate weights; nothing in the "
+                "network says one came before the other, and what it learns about a word in slot 2 does not "
+                "carry over to slot 3. A bag of words (the one-hot rows added up) loses the order "
+                "completely. An RNN reads one word per step with the **same** weights and carries what it "
+                "has read in its state.")
+    if view.T >= 2 and list(view.tokens) != list(view.tokens)[::-1]:
+        demo = eq.order_demo(view.cell, view.head, view.x, view.h0, view.c0)
+        backwards = session.escape_md(" ".join(reversed(view.tokens)))
+        st.markdown(f"Live, with this {view.cell.kind}: *{session.escape_md(' '.join(view.tokens))}* → ŷ = "
+                    f"**{demo.yhat:.4f}**; the same words backwards, *{backwards}* → ŷ = "
+                    f"**{demo.yhat_reversed:.4f}**. Same bag of words, different prediction: the order "
+                    "reached the state.")
+    st.markdown("**What RNNs cost** (the lecture's list): **slow**, one word after the other: step t waits "
+                "for step t − 1, so the steps of a sentence cannot run in parallel on a GPU; **hard to "
+                "train**: gradients vanish or explode over many steps (see the Gradient lab), so long-range "
+                "memory is weak (the Train page's long-dependency experiment). LSTM and GRU fix the "
+                "memory, not the one-step-at-a-time slowness.")
+
 st.subheader("Why not an ordinary neural network (ANN)?")
 chart_slot = st.container()  # on a projector the chart comes first, the numbers after it
 st.markdown(f"Your corpus has **{cmp.B} sentence{'s' if cmp.B != 1 else ''}** of "

@@ -547,3 +547,25 @@ def gradcheck_verdict(rows: Sequence[dict], rel_tol: float, abs_tol: float) -> s
                      f"(‖∂L/∂W‖ as small as {sci(smallest)}) and central differences with ε = 10⁻⁶ are only "
                      "good to about 1e-10.")
     return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- does the word order matter?
+
+
+@dataclass(frozen=True)
+class OrderDemo:
+    """The same words in reverse order: the RNN's prediction changes, a bag of words (Σ one-hot) does not."""
+
+    yhat: float  # ŷ for the sentence as typed
+    yhat_reversed: float  # ŷ for its words in reverse order (the bag of words Σ_t x_t is the same)
+
+
+def order_demo(cell: rv.Cell, head: rv.SigmoidHead, x: np.ndarray, h0: np.ndarray | None = None,
+               c0: np.ndarray | None = None) -> OrderDemo:
+    """ŷ of the one-hot sentence x (T, V) and of x[::-1], through the same cell and head."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"x must be a (T, V) sentence with T ≥ 1, got shape {x.shape}")
+    yhat = head.forward(cell.forward(x, h0, c0).h[-1])  # reads word 1 first
+    yhat_rev = head.forward(cell.forward(x[::-1], h0, c0).h[-1])  # reads the last word first
+    return OrderDemo(yhat=float(yhat), yhat_reversed=float(yhat_rev))

@@ -283,3 +283,39 @@ def test_glossary_help_text() -> None:
         glossary.help_text("nonsense")
     table = glossary.notation_markdown().splitlines()
     assert len(table) == 2 + len(glossary.NOTATION) and all(row.count(" | ") == 2 for row in table[2:])
+
+
+# --------------------------------------------------------------------------- the home page's opening context
+
+
+def expander_texts(at: AppTest) -> dict:
+    """Expander label → the Markdown and subheaders inside it."""
+    return {e.label: "\n".join([m.value for m in e.markdown] + [s.value for s in e.subheader])
+            for e in at.expander}
+
+
+def test_home_opens_with_data_kinds_order_and_costs_of_rnns() -> None:
+    at = open_page("pages/home.py")
+    text = page_text(at)
+    for words in ("**ANN** (feed-forward) → **tabular data**", "**CNN** → **images**",
+                  "text, time series (prices, temperatures), speech, DNA",
+                  "Why a feed-forward net ignores order", "cannot run in parallel", "**hard to train**",
+                  "**slow**"):
+        assert words in text, words
+    view = build_model(state.defaults())  # "movie was good": read backwards, the same cell predicts otherwise
+    forward = view.head.forward(view.cell.forward(view.x).h[-1])
+    backward = view.head.forward(view.cell.forward(view.x[::-1]).h[-1])
+    assert f"→ ŷ = **{forward:.4f}**" in text and f"→ ŷ = **{backward:.4f}**" in text
+    assert f"{forward:.4f}" != f"{backward:.4f}"
+    assert not expander_texts(at).get("Which network for which data, and what RNNs cost")  # open on screen
+    set_widget(at, "w_sentence", 3)  # "movie was not good" (sentences count from 1)
+    assert "*good not was movie* → ŷ" in page_text(at)
+
+
+def test_home_context_is_folded_in_presentation_mode() -> None:
+    at = open_page("pages/home.py", present=1)
+    folded = expander_texts(at)["Which network for which data, and what RNNs cost"]
+    assert "Sequences need a network that reads in order" in folded and "tabular data" in folded
+    top = [c.value for c in at.main.children.values() if getattr(c, "type", "") == "subheader"]  # not folded
+    assert "Why not an ordinary neural network (ANN)?" in top
+    assert "Sequences need a network that reads in order" not in top  # folded, so the chart comes up
