@@ -373,29 +373,33 @@ session.intro("Until now every page ran a network with **seeded random (untraine
               "w ← w − η ∂L/∂w (SGD, as in the lecture) or an Adam step. Then use the trained weights on "
               "every page.")
 job = running()
-data_section()
+first = st.container()  # on a projector: Train, its progress and its results come first
+with session.folded("The data: your labelled sentences", icon="📋"):
+    data_section()
 spec, corpus = tv.spec_from(session.settings(), session.get("corpus"))
 labelled = len(spec.sentences) if spec is not None else 0
 controls(spec.words if spec is not None else 1, labelled)
-if spec is None:
-    st.info("Training needs at least two sentences with a label (1 or 0): add them to the table above, or "
-            "load one of the data sets.", icon="✍️")
-cached = store().get(spec) if spec is not None else None
-b1, b2 = st.columns([1, 3])
-b1.button("Train", type="primary", key="train_start", on_click=start, args=("train", (spec,)),
-          disabled=spec is None or job is not None, icon="🏋️", width="stretch")
-last = st.session_state.get(OUTCOME_KEY)
-if cached is not None and job is None and (last is None or last.spec != spec):
-    b2.caption("These settings were trained before on this server: the result is shown at once (cached).")
-if st.session_state.get(ERROR_KEY):
-    st.error(f"Training failed: {session.escape_md(st.session_state[ERROR_KEY])}", icon="🧯")
-if job is not None:
-    live()
-outcome = st.session_state.get(OUTCOME_KEY)
-if cached is not None and (outcome is None or outcome.spec != spec):
-    outcome = cached
-if isinstance(outcome, tv.TrainOutcome):
-    results(outcome, spec)
+with first if session.present() else st.container():
+    if spec is None:
+        st.info("Training needs at least two sentences with a label (1 or 0): add them to the table, or "
+                "load one of the data sets.", icon="✍️")
+    cached = store().get(spec) if spec is not None else None
+    b1, b2 = st.columns([1, 3])
+    b1.button("Train", type="primary", key="train_start", on_click=start, args=("train", (spec,)),
+              disabled=spec is None or job is not None, icon="🏋️", width="stretch")
+    last = st.session_state.get(OUTCOME_KEY)
+    if cached is not None and job is None and (last is None or last.spec != spec):
+        b2.caption("These settings were trained before on this server: the result is shown at once "
+                   "(cached).")
+    if st.session_state.get(ERROR_KEY):
+        st.error(f"Training failed: {session.escape_md(st.session_state[ERROR_KEY])}", icon="🧯")
+    if job is not None:
+        live()
+    outcome = st.session_state.get(OUTCOME_KEY)
+    if cached is not None and (outcome is None or outcome.spec != spec):
+        outcome = cached
+    if isinstance(outcome, tv.TrainOutcome):
+        results(outcome, spec)
 st.divider()
 fixes_section()
 st.divider()

@@ -16,6 +16,7 @@ from test_browser_app1 import TIMEOUT_MS, no_exception, wait_idle
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [(1024, 768), (1280, 720), (1920, 1080)]
 MIN_FIGURE_FONT_PX = 16
+FIRST_ACTION = {"train": "Train"}
 
 
 CHECK_JS = """() => {
@@ -77,6 +78,9 @@ def test_every_page_fits_a_projector(page, app_server: str, width: int, height: 
     problems = []
     for _, _, name in app_pages():
         page.goto(f"{app_server}/{name}?present=1")
+        if name in FIRST_ACTION:  # a page whose picture appears after one click (Train: the loss curve)
+            wait_idle(page)
+            page.get_by_role("button", name=FIRST_ACTION[name]).click()
         page.wait_for_selector('[data-testid="stMain"] .js-plotly-plot', timeout=TIMEOUT_MS)
         wait_idle(page)
         page.wait_for_timeout(300)  # equations refitted after the last redraw
