@@ -108,9 +108,14 @@ class Student(User):
         self.last: dict[str, object] = {}
         self.tab = Tab(self.environment.host)
         self.reconnects = 0
-        self.timed("open page", lambda: self.tab.open(self.profile["start"]))
+        # The teacher gives the app's address; a one-page room then clicks its page. (Deep links on a
+        # server that was just started can run a page without the shell for all but the first visitor.)
+        self.timed("open page", lambda: self.tab.open(""))
         self.timed("type sentence", lambda: self.tab.set_widget(scenario.CORPUS_KEY,
                                                                 scenario.corpus(self.tag)))
+        start = self.profile["start"]
+        if start and self.tab.ws is not None:
+            self.timed(f"page {scenario.PAGES.get(start, start)}", lambda: self.tab.switch_page(start))
 
     def on_stop(self) -> None:
         self.tab.close()

@@ -292,7 +292,9 @@ def machine_note() -> str:
 def room_row(run: Run) -> dict:
     moves = [e["ms"] for e in run.moves()]
     seconds = max(run.t_end - run.t_start, 1e-9)
+    cpu_ms = 10 * run.server["cpu_pct"] * seconds / max(len(moves), 1)  # % of a core → ms per move
     return {"students": run.users, "moves": len(moves), "moves_per_s": len(moves) / seconds,
+            "cpu_ms_per_move": cpu_ms,
             "p50": pct(moves, 50), "p95": pct(moves, 95), "p99": pct(moves, 99),
             "failures": len(run.failures()), "server_cpu": run.server["cpu_pct"],
             "server_rss": run.server["rss_max"], "locust_cpu": run.locust["cpu_pct"],

@@ -92,6 +92,7 @@ PROFILES: dict[str, dict] = {
     "mixed": {"start": "", "switch": 0.2, "actions": [a.name for a in ACTIONS]},
     "forward": {"start": "forward", "switch": 0.0, "actions": ["forward step"]},
     "lab": {"start": "lab", "switch": 0.0, "actions": ["lab w_h"]},
+    "bptt": {"start": "bptt", "switch": 0.0, "actions": ["descent step"]},
 }
 # Where a mixed student goes when switching (relative weights).
 PAGE_WEIGHTS: dict[str, float] = {"": 1, "encoding": 2, "forward": 3, "gates": 2, "bptt": 2, "lab": 3,
