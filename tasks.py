@@ -239,6 +239,9 @@ def cmd_run(args: list[str]) -> int:
         # Served to users: a failing page says so in plain words; the traceback goes to this terminal only.
         extra += ["--client.showErrorDetails", "none"]
     cmd = [str(venv_python()), "-m", "streamlit", "run", "app.py", *extra, *args]
+    # Streamlit runs every script run in a new thread; glibc's per-thread malloc arenas then let the
+    # server's memory grow by half again under a class (docs/load.md). Two arenas, as in the Docker image.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     log(f"starting rnnviz at http://{host}:{port}  (Ctrl+C to stop)")
     os.chdir(ROOT)
     for name, value in SINGLE_THREADED_BLAS.items():

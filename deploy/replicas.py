@@ -96,6 +96,12 @@ def haproxy_binary() -> str:
     raise RuntimeError("HAProxy is not installed (Debian: apt-get install haproxy)")
 
 
+def app_env() -> dict[str, str]:
+    """The app's environment as the Docker image sets it: two malloc arenas (Streamlit runs every script
+    run in a new thread; per-thread arenas let RSS grow by half again under a class, see docs/load.md)."""
+    return {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+
+
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -149,7 +155,7 @@ class Replicas:
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
             with (self.work / f"{self.server_name(i)}.log").open("wb") as out:
                 self.apps.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
-                                                  stderr=subprocess.STDOUT))
+                                                  stderr=subprocess.STDOUT, env=app_env()))
         deadline = time.monotonic() + START_TIMEOUT_S
         for i, port in enumerate(self.app_ports):
             while not healthy(f"http://127.0.0.1:{port}"):

@@ -184,6 +184,7 @@ def test_env_stops_the_external_ip_probe_and_hides_tracebacks() -> None:
     assert env.get("STREAMLIT_BROWSER_SERVER_ADDRESS") == "localhost"
     assert env.get("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS") in ("none", "type")
     assert env.get("STREAMLIT_SERVER_FILE_WATCHER_TYPE") == "none"
+    assert env.get("MALLOC_ARENA_MAX") == "2"  # RSS under a class: docs/load.md
 
 
 def test_installs_requirements_txt_only_without_cache() -> None:

@@ -11,8 +11,9 @@ stopped by its PID at the end. Results: docs/load.md (tables), docs/load_results
 action), docs/load_locust_stats.csv (Locust's own CSV, all runs), docs/load_soak.csv/.png, and the
 README's "Serving a whole class" table.
 
-The server is `streamlit run app.py` with the repository's .streamlit/config.toml (post-run GC off) and
-Streamlit's default error details (so an exception reaches the harness as an exception element). Its
+The server is `streamlit run app.py` with the repository's .streamlit/config.toml (post-run GC off),
+Streamlit's default error details (so an exception reaches the harness as an exception element) and the
+Docker image's MALLOC_ARENA_MAX=2 (set MALLOC_ARENA_MAX yourself to compare). Its
 CPU (utime + stime, % of one core) and RSS are read from /proc once a second, and so are Locust's.
 """
 
@@ -79,8 +80,10 @@ def start_app(port: int, log_path: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
            "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}  # as the image
     with log_path.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
     deadline = time.monotonic() + 90
     while not healthy(f"http://127.0.0.1:{port}"):
         if proc.poll() is not None or time.monotonic() > deadline:
