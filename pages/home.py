@@ -104,12 +104,12 @@ kind = view.cell.kind
 split = eq.param_split(view.cell, view.head)
 ann_matrix = cmp.ann_weights - cmp.H  # T_max·V·H weights; the other H are biases
 weights = pd.DataFrame([
-    ("ANN on the padded, flattened one-hot input", f"T_max·V·H + H = {cmp.T_max}·{cmp.V}·{cmp.H} + {cmp.H}",
-     f"{ann_matrix} weights + {cmp.H} biases", cmp.ann_weights, "only sentences of at most T_max words"),
-    (f"{kind} (the same parameters at every step)", f"{cmp.rnn_formula} (V = {cmp.V}, H = {cmp.H})",
-     f"{split.cell_weights} weights + {split.cell_bias_total} biases", cmp.rnn_weights,
+    ("ANN on the padded, flattened one-hot input", f"T_max·V·H + H: {ann_matrix} weights + {cmp.H} biases",
+     cmp.ann_weights, "only sentences of at most T_max words"),
+    (f"{kind} (the same parameters at every step)",
+     f"{cmp.rnn_formula}: {split.cell_weights} weights + {split.cell_bias_total} biases", cmp.rnn_weights,
      "any length: one step per word"),
-], columns=["first layer, H = " + str(cmp.H) + " units", "parameters", "weights + biases", "count", "takes"])
+], columns=[f"first layer (V = {cmp.V}, H = {cmp.H})", "parameters = weights + biases", "count", "takes"])
 st.dataframe(weights, hide_index=True, key="ann_vs_rnn_table")
 st.caption(f"Both then need the same output layer ŷ = σ(h·w_o + b_o): H + 1 = {cmp.head_weights} more "
            f"parameters ({split.w_o} weights w_o + {split.b_o} bias b_o). Parameters = weights (they "
@@ -133,9 +133,9 @@ notes_split, keras_split = fe.param_split_tables(split)
 left, right = st.columns(2)
 with left:
     st.markdown("**The lecture notes:** weights, then biases")
-    st.dataframe(notes_split, hide_index=True, key="split_notes_table")
+    st.table(notes_split, hide_index=True)  # a static table: every column on screen, text wraps
 with right:
     st.markdown("**Keras' `model.summary()`:** one row per layer, biases included")
-    st.dataframe(keras_split, hide_index=True, key="split_keras_table")
+    st.table(keras_split, hide_index=True)
 st.markdown(eq.param_split_note(split))
 st.page_link("pages/forward.py", label="See it: the network unrolled over your sentence", icon="➡️")

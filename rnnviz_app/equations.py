@@ -492,7 +492,8 @@ def param_split_rows(split: ParamSplit) -> tuple[list[tuple[str, str, int]], lis
 def param_split_note(split: ParamSplit) -> str:
     """Why the two splits agree (same total) and, when their two numbers look alike, what differs."""
     total = (f"Both add up to **{split.total}**: the same {split.total} numbers, grouped differently "
-             f"({split.weights} + {split.biases} = {split.cell_total} + {split.head_total}).")
+             f"(weights {split.weights} + biases {split.biases} = {split.kind} {split.cell_total} + Dense "
+             f"{split.head_total}).")
     if split.weights == split.cell_total:  # a SimpleRNN: H output weights, H biases b_h
         return (total + f" Careful, the two {split.weights}s are not the same numbers: the notes' "
                 f"{split.weights} weights include the {split.w_o} output weights w_o and no bias; Keras' "

@@ -66,10 +66,9 @@ def contributions_figure(ex: rv.ManyToOne, tokens: Sequence[str], names: Sequenc
     if "W_hh" in names and not np.any(ex.trace.h0) and not np.any(ex.grads.per_step["W_hh"][0]):
         k = list(names).index("W_hh") + 1  # δ₁(W_hh) = h₀ᵀ·(∂L/∂ pre-activation₁): zero when h₀ is
         axis = "" if k == 1 else str(k)
-        why = "δ₁ = h₀ᵀ·(…) = 0<br>because h₀ = 0" if T <= 6 else "δ₁ = 0<br>(h₀ = 0)"  # narrow bars: short
         fig.add_annotation(x=f"δ{sub(1)} · {tokens[0]}", y=0, xref=f"x{axis}", yref=f"y{axis}", yanchor="top",
-                           yshift=-24, text=why, showarrow=False, font={"size": s.tick, "color": "#111111"},
-                           name="delta1_zero")
+                           yshift=-24, text="δ₁ = 0<br>as h₀ = 0", showarrow=False,  # short: bars are narrow
+                           font={"size": s.tick, "color": "#111111"}, name="delta1_zero")
     theme.apply(fig, present, height=430 + (40 if T > 4 else 0))
     fig.update_layout(margin={"t": 185 if present else 135})
     return fig

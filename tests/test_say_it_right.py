@@ -100,7 +100,7 @@ def test_both_splits_count_every_parameter_once(kind: str, V: int, H: int) -> No
 
 def test_home_shows_the_notes_split_beside_keras_and_says_they_agree() -> None:
     at = open_page("pages/home.py")
-    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    frames = {tuple(d.value.columns): d.value for d in at.table}
     notes = frames[("lecture notes", "made of", "count")]
     keras = frames[("Keras layer", "made of", "Param #")]
     assert list(notes["count"]) == [27, 4, 31]  # lecture note a: weights = 27 (15 + 9 + 3), biases = 4
@@ -108,13 +108,15 @@ def test_home_shows_the_notes_split_beside_keras_and_says_they_agree() -> None:
     assert list(keras["Param #"]) == [27, 4, 31]  # lecture note b's model.summary()
     assert list(keras["made of"])[:2] == ["kernel 15 + recurrent_kernel 9 + bias 3", "kernel 3 + bias 1"]
     text = page_text(at)
-    assert "Both add up to **31**" in text
+    assert ("Both add up to **31**: the same 31 numbers, grouped differently (weights 27 + biases 4 = "
+            "SimpleRNN 27 + Dense 4)") in text
     assert "the notes' 27 weights include the 3 output weights w_o and no bias" in text
     assert any("27 + 4 = 31" in s.value for s in at.subheader)
     # the ANN-vs-RNN table no longer calls weights-plus-biases "weights"
     table = next(d.value for d in at.dataframe if "takes" in d.value.columns)
     assert "weights" not in table.columns
-    assert list(table["weights + biases"]) == ["60 weights + 3 biases", "24 weights + 3 biases"]
+    assert list(table["parameters = weights + biases"]) == ["T_max·V·H + H: 60 weights + 3 biases",
+                                                           "V·H + H·H + H: 24 weights + 3 biases"]
     assert list(table["count"]) == [63, 27]
     ann = chart(at, "first layer")
     assert ann["layout"]["yaxis"]["title"]["text"] == "parameters (weights + biases)"
@@ -123,14 +125,14 @@ def test_home_shows_the_notes_split_beside_keras_and_says_they_agree() -> None:
 def test_home_splits_follow_the_cell_and_sizes() -> None:
     at = open_page("pages/home.py")
     set_widget(at, "w_cell", "LSTM")  # weights 60 + 36 + 3 = 99, biases 12 + 1 = 13; Keras 108 + 4
-    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    frames = {tuple(d.value.columns): d.value for d in at.table}
     assert list(frames[("lecture notes", "made of", "count")]["count"]) == [99, 13, 112]
     assert list(frames[("Keras layer", "made of", "Param #")]["Param #"]) == [108, 4, 112]
     assert "Both add up to **112**" in page_text(at) and "Careful" not in page_text(at)
     assert any("108 + 4 = 112" in s.value for s in at.subheader)
     set_widget(at, "w_cell", "GRU")
     set_widget(at, "w_hidden", 4)  # GRU 3·(5·4 + 4·4 + 2·4) = 132; weights 60 + 48 + 4, biases 24 + 1
-    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    frames = {tuple(d.value.columns): d.value for d in at.table}
     assert list(frames[("lecture notes", "made of", "count")]["count"]) == [112, 25, 137]
     assert list(frames[("Keras layer", "made of", "Param #")]["Param #"]) == [132, 5, 137]
     assert frames[("lecture notes", "made of", "count")]["made of"][1] == "b_xh 12 + b_hh 12 + b_o 1"
@@ -171,6 +173,8 @@ def test_bptt_gradcheck_message_after_big_steps_says_absolute() -> None:
     for _ in range(3):  # the loss is ≈ 3e-4 now: the cell's gradients are ≈ 1e-4, too small for 1e-6 relative
         at.button(key="bptt_step").click()
         at = rerun(at)
+    at.button(key="bptt_run_check").click()  # after a step the check runs on request
+    at = rerun(at)
     verdict = next(s.value for s in at.success if "finite differences" in s.value)
     table = at.dataframe[-1].value
     table = table.data if hasattr(table, "data") else table
@@ -196,7 +200,7 @@ def test_waterfall_says_why_delta_1_of_w_hh_is_zero(kind: str) -> None:
     fig = fig_bptt.contributions_figure(ex, view.tokens)
     assert not np.any(ex.grads.per_step["W_hh"][0])  # h₀ = 0 ⇒ δ₁(W_hh) = h₀ᵀ·(…) = 0
     note = [a for a in fig.layout.annotations if a.name == "delta1_zero"]
-    assert len(note) == 1 and "because h₀ = 0" in note[0].text
+    assert len(note) == 1 and note[0].text == "δ₁ = 0<br>as h₀ = 0"
     assert note[0].x == f"δ₁ · {view.tokens[0]}" and note[0].xref == "x"  # the W_hh panel's first bar
     assert fig.data[0].text[0] == "0"  # not "+0"
     view, ex = bptt_example(kind, h0="random")  # a random h₀: δ₁(W_hh) is not zero, and nothing says it is
@@ -260,9 +264,9 @@ def popovers(at: AppTest) -> dict:
     return found
 
 
-@pytest.mark.parametrize("page", ["home", "encoding", "bptt", "weights"])
-def test_glossary_popover_maps_the_notes_symbols_on_the_page(page: str) -> None:
-    at = open_page(f"pages/{page}.py")
+@pytest.mark.parametrize("name", ["home", "encoding", "bptt", "weights"])  # not "page": that is the browser's
+def test_glossary_popover_maps_the_notes_symbols_on_the_page(name: str) -> None:
+    at = open_page(f"pages/{name}.py")
     text = popovers(at)["Notation ↔ lecture notes"]
     rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
     assert r"| h\_t |" in rows[r"O\_t, o\_t (the node's output at step t)"]
@@ -319,3 +323,68 @@ def test_home_context_is_folded_in_presentation_mode() -> None:
     top = [c.value for c in at.main.children.values() if getattr(c, "type", "") == "subheader"]  # not folded
     assert "Why not an ordinary neural network (ANN)?" in top
     assert "Sequences need a network that reads in order" not in top  # folded, so the chart comes up
+
+
+# --------------------------------------------------------------------------- in the browser, with screenshots
+
+BROWSER_TIMEOUT_MS = 60_000
+TITLE_JS = """(w) => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
+    gd._fullLayout && gd._fullLayout.title && (gd._fullLayout.title.text || '').includes(w))"""
+
+
+def open_in_browser(page, url: str, title_words: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.wait_for_function(TITLE_JS, arg=title_words, timeout=BROWSER_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=BROWSER_TIMEOUT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0, url
+
+
+def shot(page, path, selector: str | None = None) -> None:
+    """The window, scrolled so that `selector` (its last match) is near the top; no focus ring, no hover."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    if selector:
+        page.locator(selector).last.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.mouse.move(700, 400)
+        page.mouse.wheel(0, -40)
+    page.mouse.move(1275, 795)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+
+
+@pytest.mark.browser
+def test_say_it_right_in_the_browser(page, app_server: str, screenshot_dir) -> None:
+    from playwright.sync_api import expect
+
+    shots = screenshot_dir / "say_it_right"
+    shots.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    # home: the two splits side by side, and the sentence that they agree
+    open_in_browser(page, app_server, "Parameters of the first layer")
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("Both add up to 31", exact=False)).to_be_visible()
+    expect(main.get_by_text("Sequences need a network that reads in order")).to_be_visible()
+    shot(page, shots / "home_27_plus_4.png", '[data-testid="stHeading"]:has-text("two ways to count")')
+    shot(page, shots / "home_context.png", '[data-testid="stHeading"]:has-text("Sequences need")')
+    # the glossary popover opens on a click and shows the mapping
+    page.get_by_role("button", name="Notation ↔ lecture notes").click()
+    expect(page.get_by_text("The lecture notes' symbols and rnnviz's")).to_be_visible()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(shots / "glossary_popover.png"))
+    page.keyboard.press("Escape")
+    # weights: the title counts what is drawn
+    open_in_browser(page, f"{app_server}/weights", "weights drawn")
+    title = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(
+        g => g._fullLayout.title.text).find(t => t.includes('weights drawn'))""")
+    assert "24 weights drawn" in title
+    shot(page, shots / "weights_title.png", '[data-testid="stHeading"]:has-text("The weights on screen")')
+    # BPTT: the zero bar, explained on the bar
+    open_in_browser(page, f"{app_server}/bptt", "sum over time steps")
+    expect(page.locator("text=as h₀ = 0").first).to_be_attached()
+    shot(page, shots / "bptt_waterfall.png", '[data-testid="stPlotlyChart"] >> nth=1')
+    # encoding: the one-hot heatmap's columns are named
+    open_in_browser(page, f"{app_server}/encoding", "One-hot matrix")
+    expect(page.locator("text=the column where the 1 goes").first).to_be_attached()
+    shot(page, shots / "encoding_axes.png", '[data-testid="stHeading"]:has-text("One-hot vectors")')
