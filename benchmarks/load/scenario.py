@@ -19,8 +19,10 @@ PAGES: dict[str, str] = {
     "forward": "forward",
     "gates": "gates",
     "bptt": "bptt",
+    "train": "train",
     "lab": "lab",
     "weights": "weights",
+    "types": "types",
 }
 # Pages whose figures draw the words of the inspected sentence (the student's own must be in them).
 SHOWS_SENTENCE = {"encoding", "forward", "gates", "bptt"}
@@ -75,6 +77,9 @@ class Action:
     weight: float  # relative frequency in the mixed profile
 
 
+# The forward and gates pages now step in the browser (no round trip until the student stops): their
+# "step" sliders are gone and those actions simply never happen. Training (page "train") runs in the
+# background with progress reruns the server starts itself; students only visit that page here.
 ACTIONS: tuple[Action, ...] = (
     Action("forward step", "w_step", "forward", slider_value, 6),
     Action("gates step", "w_step", "gates", slider_value, 4),
@@ -95,5 +100,5 @@ PROFILES: dict[str, dict] = {
     "bptt": {"start": "bptt", "switch": 0.0, "actions": ["descent step"]},
 }
 # Where a mixed student goes when switching (relative weights).
-PAGE_WEIGHTS: dict[str, float] = {"": 1, "encoding": 2, "forward": 3, "gates": 2, "bptt": 2, "lab": 3,
-                                  "weights": 0.5}
+PAGE_WEIGHTS: dict[str, float] = {"": 1, "encoding": 2, "forward": 3, "gates": 2, "bptt": 2, "train": 1,
+                                  "lab": 3, "weights": 0.5, "types": 1}
