@@ -1,9 +1,11 @@
-"""3 · Gates: every gate and state of the chosen cell as a (units × time) heatmap, in words per step."""
+"""3 · Gates: every gate and state of the chosen cell as a (units × time) heatmap, in words per step; the
+current step moves in the browser (Plotly's slider, Play, or the keyboard)."""
 
 import pandas as pd
 import streamlit as st
 
 from rnnviz_app import fig_gates, lab, session, theme, train_view
+from rnnviz_app.components import frame_stepper
 
 PRESET_FLAG = "_gates_trained_preset"  # a trained example to load on this run (it may train first)
 PRESET_CELL = {"riya_lstm": "LSTM", "riya_gru": "GRU"}
@@ -32,6 +34,27 @@ def load_trained(name: str) -> None:
     st.session_state[session.CUSTOM_KEY] = train_view.preset_weights(preset)
     st.session_state.pop(PRESET_FLAG, None)
     st.rerun()  # the sidebar shows the trained network's badge
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def gates_figure(key: tuple, step: int, present: bool, _view):
+    """The heatmaps with every step as a frame (the step only sets where the figure opens)."""
+    trace, tokens = _view.trace, _view.tokens
+    sentences = [lab.gate_sentence(trace, tokens, t) for t in range(trace.T)]
+    return fig_gates.gates_figure(trace, tokens, step, present=present, sentences=sentences)
+
+
+def settle(step: int) -> None:
+    """The student stopped on `step` in the browser: it becomes the shared step (the URL, page 2)."""
+    session.set_value("step", step)
+
+
+@st.fragment
+def step_sync(T: int) -> None:
+    """The keyboard for the heatmaps, and the settled step reported back (reruns only this)."""
+    step = min(max(int(session.get("step")), 1), T)
+    frame_stepper(fig_gates.CHART_META, step, T, key="gates_stepper", on_settle=settle)
+    session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
 
 
 session.ensure_shell()
@@ -64,17 +87,17 @@ if view.cell.kind == "SimpleRNN":
             "keep, which is why old words fade (page 6). Below are aₜ and hₜ; pick LSTM or GRU in the "
             "sidebar, or load a lecture example, to see gates.", icon=":material/info:")
 
-if view.T > 1:
-    if session.get("step") > view.T:
-        session.set_value("step", view.T)
-    session.widget(st.slider, "step", "Time step t (the orange box)", min_value=1, max_value=view.T)
 step = min(max(int(session.get("step")), 1), view.T)
-
-st.info(session.escape_md(lab.gate_sentence(trace, view.tokens, step - 1)),
-        icon=":material/record_voice_over:")
-
-fig = fig_gates.gates_figure(trace, view.tokens, step, present=present)
+if session.get("step") != step:
+    st.session_state["step"] = step  # a shorter sentence: its last word
+key = (tuple(sorted((k, v) for k, v in view.settings.items() if k != "step")),
+       getattr(session.custom_weights(), "digest", None))
+fig = gates_figure(key, step, present, view)
 st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG, key="gates_heatmaps")
+st.caption("Move the orange box with the slider under the heatmaps, ▶ Play, or the keyboard (click the "
+           "chart, then ← →, space plays): the line above the panels says in words what the gates do at that "
+           "step.")
+step_sync(view.T)
 if view.cell.kind == "GRU":
     st.warning("**Which way round is z?** rnnviz, like PyTorch and Keras, writes hₜ = (1 − z)·h̃ + "
                "z·hₜ₋₁: a z near 1 **keeps the old state**. Some lecture notes write hₜ = (1 − z)·hₜ₋₁ + "

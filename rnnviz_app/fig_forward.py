@@ -745,7 +745,7 @@ def unrolled_figure(view, step: int | None = None, present: bool = False,
 
 def frame_step(fig: go.Figure) -> int:
     """The step a figure of unrolled_figure opens at (its slider's active step, 1-based)."""
-    return int(fig.layout.sliders[0].active) + 1
+    return int(fig.to_dict()["layout"]["sliders"][0]["active"]) + 1
 
 
 # --------------------------------------------------------------------------- hidden states over time

@@ -6,16 +6,19 @@ pair) for signed states fixed to [-1, 1], and the perceptually uniform Viridis f
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import json
+import struct
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from _plotly_utils.utils import to_typed_array_spec
+from plotly.colors import get_colorscale, hex_to_rgb, unlabel_rgb
 
 STATE_SCALE = "RdBu_r"  # negative = blue, 0 = white, positive = red; fixed range [-1, 1]
 STATE_RANGE = (-1.0, 1.0)
@@ -99,11 +102,75 @@ def figure(data: Sequence[dict], layout: Mapping, frames: Sequence[dict] | None 
     return go.Figure(data=list(data), layout=dict(layout), _validate=False)
 
 
+# --------------------------------------------------------------------------- heatmaps as pictures
+
+
+def colours(values: np.ndarray, scale: str | list, vmin: float, vmax: float) -> np.ndarray:
+    """Values (any shape) as RGB bytes (shape + (3,)) on a Plotly colour scale over [vmin, vmax], clipped."""
+    cs = get_colorscale(scale) if isinstance(scale, str) else scale
+    pos = np.array([p for p, _ in cs], dtype=float)
+    rgb = np.array([unlabel_rgb(c) if c.startswith("rgb") else hex_to_rgb(c) for _, c in cs], dtype=float)
+    u = (np.clip(np.nan_to_num(values, nan=vmin), vmin, vmax) - vmin) / ((vmax - vmin) or 1.0)
+    return np.round(np.stack([np.interp(u, pos, rgb[:, k]) for k in range(3)], axis=-1)).astype(np.uint8)
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    """An (h, w, 4) uint8 array as a PNG file (zlib only: no imaging library needed)."""
+    h, w, _ = rgba.shape
+    raw = b"".join(b"\x00" + rgba[i].tobytes() for i in range(h))  # filter 0 (None) on every row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def heat_image(rgb: np.ndarray, cell: tuple[int, int] = (12, 12), gap: int = 1,
+               hidden: np.ndarray | None = None) -> str:
+    """A grid of coloured cells (rows, cols, 3) as a PNG data URI, each cell `cell` (h, w) pixels with `gap`
+    transparent pixels after it; `hidden` cells (rows, cols) are transparent.
+
+    Figures whose steps are animated in the browser without a redraw (frame.redraw = False) draw their
+    heatmaps this way, as a layout image: Plotly removes a heatmap trace's picture when it moves the
+    scatter traces of a frame (the trace itself stays, invisible, for hover and the colour bar)."""
+    rows, cols, _ = rgb.shape
+    ch, cw = cell
+    alpha = np.full((rows, cols, 1), 255, np.uint8)
+    if hidden is not None:
+        alpha[np.asarray(hidden, bool)] = 0
+    img = np.repeat(np.repeat(np.concatenate([rgb, alpha], axis=-1), ch, axis=0), cw, axis=1)
+    if gap and ch > gap and cw > gap:
+        img[(np.arange(rows * ch) % ch) >= ch - gap, :, 3] = 0
+        img[:, (np.arange(cols * cw) % cw) >= cw - gap, 3] = 0
+    return "data:image/png;base64," + base64.b64encode(_png(img)).decode("ascii")
+
+
+_TYPED = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+          "float32": "f4", "float64": "f8"}  # NumPy dtypes Plotly.js reads as typed arrays
+
+
+def _typed_array(v: np.ndarray) -> Any:
+    """A NumPy array as Plotly's typed-array spec (what plotly.py writes, without its per-array checks)."""
+    if v.dtype == np.int64 and v.size and v.min() >= -(2**31) and v.max() < 2**31:
+        v = v.astype(np.int32)
+    code = _TYPED.get(str(v.dtype))
+    if code is None or v.size == 0:
+        return v.tolist()
+    spec = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(v).astype(v.dtype.newbyteorder("<"),
+                                                                                     copy=False)).decode()}
+    if v.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in v.shape)
+    return spec
+
+
 def encode_arrays(obj: Any) -> Any:
     """`obj` with every NumPy array as Plotly's typed-array spec {"dtype", "bdata", "shape"} (a copy):
     what Plotly.js reads, ready to be written as JSON."""
     if isinstance(obj, np.ndarray):
-        return to_typed_array_spec(obj)
+        return _typed_array(obj)
     if isinstance(obj, Mapping):
         return {k: encode_arrays(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -112,27 +179,32 @@ def encode_arrays(obj: Any) -> Any:
 
 
 class FramedFigure(go.Figure):
-    """A figure with animation frames kept as the plain dicts they were built as.
+    """A finished figure with animation frames, kept as the plain dicts it was built from.
 
     plotly.py turns every trace of every frame into a trace object, even unvalidated (~1 s for 40 frames of
-    20 traces), and deep-copies them all each time the figure is serialized, which Streamlit does on every
-    rerun. Here `frames` stays as given (plain dicts; NumPy arrays are encoded once, on the first
-    serialization, unless they already are) and the figure's dict form is computed once; `to_dict()` hands
-    out a copy whose layout is fresh (frames and traces are shared and must be treated as read-only).
+    20 traces), builds an object per axis of the layout, and deep-copies all of it each time the figure is
+    serialized — which Streamlit does on every rerun. Here data, layout and frames stay plain and their
+    JSON form is computed once. Read it through `to_dict()` (or `plain`): the go.Figure underneath is
+    empty, so `.data`, `.layout` and the update_* methods do not apply.
     """
 
     def __init__(self, data: Sequence[dict], layout: Mapping, frames: Sequence[dict]) -> None:
-        super().__init__(data=list(data), layout=dict(layout), _validate=False)
-        self._plain_frames = tuple(frames)
+        super().__init__()
+        self._plain = {"data": tuple(data), "layout": dict(layout), "frames": tuple(frames)}
         self._plain_dict: dict | None = None
 
     @property
+    def plain(self) -> dict:
+        """{"data", "layout", "frames"} as built (NumPy arrays not encoded yet): read-only."""
+        return self._plain
+
+    @property
     def frames(self) -> tuple[dict, ...]:
-        return self._plain_frames
+        return self._plain["frames"]
 
     def to_dict(self) -> dict:
+        """{"data", "layout", "frames"} as Plotly.js reads them; a copy whose layout is fresh (data and
+        frames are shared and must be treated as read-only)."""
         if self._plain_dict is None:
-            plain = super().to_dict()
-            plain["frames"] = encode_arrays(list(self._plain_frames))
-            self._plain_dict = plain
+            self._plain_dict = {k: encode_arrays(v) for k, v in self._plain.items()}
         return {**self._plain_dict, "layout": copy.deepcopy(self._plain_dict["layout"])}

@@ -20,9 +20,36 @@ VIEWPORT = {"width": 1280, "height": 800}
 # Every Plotly chart in the page: its title, traces (meta, x, y) and shapes, from Plotly's own state.
 CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
     title: (gd._fullLayout.title && gd._fullLayout.title.text) || '',
-    traces: gd._fullData.map(t => ({meta: t.meta, name: t.name,
+    traces: gd._fullData.map(t => ({meta: t.meta, name: t.name, type: t.type,
                                    x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []})),
     shapes: (gd._fullLayout.shapes || []).map(s => ({x0: s.x0, y0: s.y0}))}))"""
+
+
+GATES_JS = """(cell) => {
+    // the gates chart as Plotly shows it now: the slider, the outline of panel 1, the sentence
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].reverse().find(g => g.layout
+        && g.layout.meta === 'rnnviz-gates'
+        && (g._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith(cell));
+    if (!gd) return null;
+    const now = gd._fullData.find(d => d.meta === 'now-0');
+    const text = gd._fullData.find(d => d.meta === 'sentence').text[0];
+    const xs = Array.from(now.x).filter(Number.isFinite);
+    return {active: gd._fullLayout.sliders[0].active, outline: [Math.min(...xs), Math.max(...xs)],
+            sentence: text.replace(/<br>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+            ticks: gd._fullLayout.xaxis.ticktext};
+}"""
+
+
+def gates_state(page, cell: str = "LSTM") -> dict:
+    page.wait_for_function(f"() => ({GATES_JS})({cell!r}) !== null", timeout=60_000)
+    return page.evaluate(GATES_JS, cell)
+
+
+def wait_gates(page, active: int, cell: str = "LSTM") -> dict:
+    """The gates chart once its slider shows the 0-based step `active`."""
+    check = f"() => {{ const d = ({GATES_JS})({cell!r}); return d && d.active === {active}; }}"
+    page.wait_for_function(check, timeout=60_000)
+    return page.evaluate(GATES_JS, cell)
 
 
 def wait_idle(page) -> None:
@@ -87,34 +114,38 @@ def metric_value(page, label: str) -> float:
 def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> None:
     from playwright.sync_api import expect
 
+    sent: list[str] = []  # what the page sends to the server over Streamlit's websocket
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     open_page(page, f"{app_server}/gates", "SimpleRNN over time")
     expect(page.get_by_text("SimpleRNN has no gates")).to_be_visible()
     # the preset button: the Riya passage on the LSTM trained for it (rnnviz.presets)
     page.get_by_role("button", name=re.compile("Riya")).click()
     chart = wait_chart(page, "LSTM over time")
     wait_idle(page)
-    assert "t=19 · london" in chart["traces"][0]["x"]
-    assert [t["name"] for t in chart["traces"]] == ["i", "f", "c̃", "o", "c", "h"]
-    assert chart["shapes"][0]["x0"] == -0.5  # step 1 outlined
-    # move the step with the keyboard: End → the last word
-    slider = page.get_by_role("slider", name="Time step t (the orange box)")
-    slider.focus()
-    slider.press("End")
-    page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
-                 (gd._fullLayout.shapes || []).some(s => s.x0 === 24.5))""", timeout=60_000)
+    assert [t["name"] for t in chart["traces"] if t["type"] == "heatmap"] == ["i", "f", "c̃", "o", "c", "h"]
+    shown = gates_state(page)
+    assert shown["active"] == 0 and shown["ticks"][18] == "t=19 · london"
+    assert shown["outline"] == [0.5, 1.5] and shown["sentence"].startswith("t = 1 ‘riya’")  # step 1
+    # step with the keyboard in the browser: End → the last word, then back to t = 19 'london'
+    del sent[:]
+    page.locator(".st-key-gates_heatmaps").click(position={"x": 5, "y": 5})
+    page.keyboard.press("End")
+    shown = wait_gates(page, 25)
+    assert shown["outline"] == [25.5, 26.5]
+    assert shown["sentence"].startswith("t = 26 ‘lab’: mean forget gate f =")
+    for _ in range(7):
+        page.keyboard.press("ArrowLeft")
+    shown = wait_gates(page, 18)
+    assert shown["outline"] == [18.5, 19.5]
+    assert shown["sentence"].startswith("t = 19 ‘london’: mean forget gate f =")
+    assert sent == [], "stepping the heatmaps must not talk to the server"
+    page.wait_for_url(re.compile(r".*step=19.*"), timeout=60_000)  # settled: the shared step follows
     wait_idle(page)
-    expect(page.get_by_text(re.compile("t = 26 ‘lab’: mean forget gate f ="))).to_be_visible()
-    for _ in range(7):  # back to t = 19 'london'
-        slider.press("ArrowLeft")
-    page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
-                 (gd._fullLayout.shapes || []).some(s => s.x0 === 17.5))""", timeout=60_000)
-    wait_idle(page)
-    sentence = page.get_by_text(re.compile("t = 19 ‘london’: mean forget gate f ="))
-    expect(sentence).to_be_visible()
+    assert len(sent) == 1
     no_exceptions(page)
-    scroll_to(page, sentence, offset=16)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
+    scroll_to(page, page.locator(".st-key-gates_heatmaps"), offset=16)
+    page.mouse.move(1275, 795)
     page.screenshot(path=str(screenshot_dir / "gates.png"))
 
     page.get_by_role("button", name="Reset to built-in weights").click()  # the preset's trained LSTM → seeded
@@ -123,9 +154,10 @@ def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> N
     page.locator('[data-testid="stSidebar"]').get_by_text("GRU", exact=True).click()
     chart = wait_chart(page, "GRU over time")
     wait_idle(page)
-    assert [t["name"] for t in chart["traces"]] == ["r", "z", "h̃", "h"]
+    assert [t["name"] for t in chart["traces"] if t["type"] == "heatmap"] == ["r", "z", "h̃", "h"]
     expect(page.get_by_text("Which way round is z?")).to_be_attached()
-    expect(page.get_by_text(re.compile("t = 19 ‘london’: mean update gate z ="))).to_be_visible()
+    shown = wait_gates(page, 18, "GRU")  # the page opens where the student stopped
+    assert shown["sentence"].startswith("t = 19 ‘london’: mean update gate z =")
     no_exceptions(page)
     scroll_to(page, page.locator(".js-plotly-plot"), offset=8)  # the heatmaps and the z note below them
     page.screenshot(path=str(screenshot_dir / "gates_gru.png"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import itertools
+import struct
+import zlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -47,6 +49,22 @@ def arr(v) -> np.ndarray:
             shape = [int(n) for n in shape.split(",")]
         return a.reshape(shape) if shape else a
     return np.asarray(v)
+
+
+def png_pixels(uri: str) -> np.ndarray:
+    """The (h, w, 4) pixels of a data:image/png URI as theme.heat_image writes it (8-bit RGBA, filter 0)."""
+    data = base64.b64decode(uri.split(",", 1)[1])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = struct.unpack(">II", data[16:24])
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, tag = struct.unpack(">I", data[pos:pos + 4])[0], data[pos + 4:pos + 8]
+        if tag == b"IDAT":
+            idat += data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 4 * w)
+    assert (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(h, w, 4)
 
 
 def as_float(ys) -> np.ndarray:
@@ -114,27 +132,63 @@ def test_lstm_forget_low_and_input_high_says_replaced() -> None:
                                             ("GRU", ["r", "z", "n", "h"]), ("SimpleRNN", ["a", "h"])])
 def test_gates_figure_has_every_panel_with_the_core_numbers(cell: str, keys: list[str]) -> None:
     v = view_of(corpus=RIYA, cell=cell, hidden=4)
-    fig = fig_gates.gates_figure(v.trace, v.tokens, step=19)
+    sentences = [lab.gate_sentence(v.trace, v.tokens, t) for t in range(v.T)]
+    fig = fig_gates.gates_figure(v.trace, v.tokens, step=19, sentences=sentences)
     d = validated(fig)
     heat = [t for t in d["data"] if t["type"] == "heatmap"]
     assert [p.key for p in fig_gates.panels(v.trace)] == keys and len(heat) == len(keys)
     tr = v.trace
     source = {**tr.gates, "c": tr.c, "h": tr.h, "a": tr.pre.get("a")}
-    for panel, h in zip(fig_gates.panels(tr), heat, strict=True):
+    lay = d["layout"]
+    for k, (panel, h) in enumerate(zip(fig_gates.panels(tr), heat, strict=True)):
         np.testing.assert_array_equal(arr(h["z"]), source[panel.key].T)  # rows = units, cols = time
-        assert list(h["x"])[18] == "t=19 · london" and list(h["y"]) == [f"unit {j + 1}" for j in range(4)]
-        assert "%{z:.4f}" in h["hovertemplate"]
+        assert list(arr(h["x"])) == list(range(1, v.T + 1))
+        assert list(arr(h["y"])) == [4, 3, 2, 1]  # unit 1 on top
+        picture = png_pixels(lay["images"][k]["source"])
+        scale, lo, hi = fig_gates.colour_range(panel, tr)
+        want = theme.colours(source[panel.key].T, scale, lo, hi)  # the colours of the core's numbers
+        cell_h, cell_w = picture.shape[0] // 4, picture.shape[1] // v.T
+        np.testing.assert_array_equal(picture[cell_h // 2::cell_h, cell_w // 2::cell_w, :3], want)
+        assert "%{z:.4f}" in h["hovertemplate"] and h["customdata"][0][18] == "london"
         want = {"gate": "coloraxis", "state": "coloraxis2", "pre": "coloraxis3"}[panel.scale]
         assert h["coloraxis"] == want
-    lay = d["layout"]
+        axis = lay["yaxis" if k == 0 else f"yaxis{k + 1}"]
+        assert axis["ticktext"] == ["unit 1", "unit 2", "unit 3", "unit 4"]
+        assert axis["tickvals"] == [4, 3, 2, 1]
+        assert h["opacity"] == 0  # the picture shows the cells; the trace keeps hover and the colour bar
+    assert lay["xaxis"]["ticktext"][18] == "t=19 · london"
     if cell != "SimpleRNN":
         assert (lay["coloraxis"]["cmin"], lay["coloraxis"]["cmax"]) == theme.GATE_RANGE
         assert lay["coloraxis"]["colorscale"][0][1] == go.Figure(
             layout={"coloraxis": {"colorscale": theme.GATE_SCALE}}).layout.coloraxis.colorscale[0][1]
     assert (lay["coloraxis2"]["cmin"], lay["coloraxis2"]["cmax"]) == theme.STATE_RANGE
-    shapes = lay["shapes"]
-    assert len(shapes) == len(keys) and all(s["x0"] == 17.5 and s["x1"] == 18.5 for s in shapes)
-    assert "over time" in lay["title"]["text"]
+    outlines = [t for t in d["data"] if str(t.get("meta", "")).startswith("now-")]
+    assert len(outlines) == len(keys)  # one per panel, on the panel's own axes
+    assert all((min(arr(t["x"])), max(arr(t["x"]))) == (18.5, 19.5) for t in outlines)
+    sentence = next(t for t in d["data"] if t.get("meta") == "sentence")["text"][0]
+    assert sentence.replace("<br>", " ").startswith("t = 19 ‘london’:")
+    assert "over time" in lay["title"]["text"] and lay["meta"] == fig_gates.CHART_META
+
+
+def test_gates_frames_move_the_outline_and_the_sentence_in_the_browser() -> None:
+    v = view_of(corpus=RIYA, cell="LSTM", hidden=3)
+    sentences = [lab.gate_sentence(v.trace, v.tokens, t) for t in range(v.T)]
+    d = validated(fig_gates.gates_figure(v.trace, v.tokens, step=1, sentences=sentences))
+    assert [f["name"] for f in d["frames"]] == [str(t) for t in range(1, v.T + 1)]
+    moving = {i: t["meta"] for i, t in enumerate(d["data"]) if t["type"] == "scatter"}
+    for f in d["frames"]:
+        t = int(f["name"])
+        assert {moving[i] for i in f["traces"]} == set(moving.values())  # the heatmaps are sent once
+        for i, part in zip(f["traces"], f["data"], strict=True):
+            if moving[i] == "sentence":
+                assert part["text"][0] == fig_gates.wrap(sentences[t - 1])
+            else:
+                assert (min(arr(part["x"])), max(arr(part["x"]))) == (t - 0.5, t + 0.5)
+    slider = d["layout"]["sliders"][0]
+    assert slider["active"] == 0 and slider["transition"]["duration"] == 0
+    assert all(s["args"][1]["frame"]["redraw"] is False for s in slider["steps"])
+    assert [b["label"] for b in d["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    assert fig_gates.wrap("a <b> & c") == "a &lt;b&gt; &amp; c"  # user words stay text
 
 
 def test_gates_figure_rejects_mismatched_tokens() -> None:

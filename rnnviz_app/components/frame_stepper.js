@@ -25,8 +25,10 @@ function findChart(meta) {
 }
 
 function activeIndex(gd) {
-  const s = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
-  return s ? s.active : 0;
+  // The slider writes its position into gd.layout at once; _fullLayout catches up on the next frame.
+  const s = (gd.layout && gd.layout.sliders && gd.layout.sliders[0]) ||
+    (gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0]);
+  return s && Number.isInteger(s.active) ? s.active : 0;
 }
 
 function pressRail(gd, index) {
