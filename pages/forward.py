@@ -8,7 +8,7 @@ import streamlit as st
 
 from rnnviz_app import equations as eq
 from rnnviz_app import fig_forward as ff
-from rnnviz_app import session, theme
+from rnnviz_app import glossary, session, theme
 from rnnviz_app.components import frame_stepper
 
 PANEL = "forward_step_panel"  # the server-side part of the step (dimmed while the diagram shows another)
@@ -90,8 +90,34 @@ def step_equations(view, steq) -> None:
             with col:
                 st.markdown(f"**{block.title.capitalize()}**")
                 st.latex(eq.block_latex(block))
+    forget_note = eq.forget_bias_note(cell)
+    if forget_note:
+        st.caption(forget_note)
     st.markdown("**The new state**")
     st.latex(eq.update_latex(steq.update))
+
+
+CONCAT_WHAT = {
+    "SimpleRNN": "",
+    "LSTM": " Shown for the forget gate, the notes' f<sub>t</sub> = σ(W<sub>f</sub>·[h<sub>t−1</sub>, "
+            "x<sub>t</sub>] + b<sub>f</sub>); every gate works the same way.",
+    "GRU": " Shown for the update gate, the notes' z<sub>t</sub> = σ(W<sub>z</sub>·[h<sub>t−1</sub>, "
+           "x<sub>t</sub>]) (rnnviz then adds the biases b<sub>xz</sub> + b<sub>hz</sub>)."}
+
+
+def concat_form(view, step: int) -> None:
+    """The notes' W·[h_{t−1}, x_t] with this step's numbers: one glued row times one stacked matrix."""
+    form = eq.concat_form(view.cell, view.trace, step)
+    H = view.H
+    V = len(form.hx) - H
+    st.markdown(f"**The notes' form W·[h<sub>t−1</sub>, x<sub>t</sub>]** is the same sum: glue "
+                f"h<sub>t−1</sub> ({H} numbers) and x<sub>t</sub> ({V}) into one row of {H + V}, stack "
+                f"W<sub>hh</sub> on W<sub>xh</sub> into one ({H + V} × {H}) matrix, and one product gives "
+                f"h<sub>t−1</sub>W<sub>hh</sub> + x<sub>t</sub>W<sub>xh</sub>: the first {H} numbers of the "
+                f"row meet only W<sub>hh</sub>'s rows, the other {V} only W<sub>xh</sub>'s. (The notes write "
+                "W first, for column vectors; here the row comes first.)" + CONCAT_WHAT[view.cell.kind],
+                unsafe_allow_html=True)
+    st.latex(eq.concat_latex(form))
 
 
 @st.fragment
@@ -107,6 +133,7 @@ def step_panel(view, key: tuple, present: bool) -> None:
         st.latex(eq.shapes_latex(view.cell.kind, steq.V, steq.H))
         row_pick(view, steq)
         step_equations(view, steq)
+        concat_form(view, step)
         st.subheader("All time steps")
         st.plotly_chart(hidden_heatmap(key, present, step, view), width="stretch", config=theme.PLOTLY_CONFIG,
                         key="hidden_heatmap")
@@ -116,6 +143,7 @@ def step_panel(view, key: tuple, present: bool) -> None:
 session.ensure_shell()
 present = session.present()
 st.title("Forward through time")
+glossary.glossary_popover(st)
 st.markdown("The network reads the sentence **one word per time step**. At every step the *same* cell (the "
             "same weights) takes the word's one-hot vector x<sub>t</sub> and the previous hidden state "
             "h<sub>t−1</sub> and computes the new hidden state h<sub>t</sub>. After the last word, a Dense "
@@ -131,14 +159,18 @@ st.caption("Step through the sentence with the slider under the diagram, ▶ Pla
            "the keyboard: click the diagram, then ← → move one word and space plays or pauses. Each coloured "
            "square is one unit of the state, coloured by its value on a fixed scale (blue −1, white 0, red "
            "+1); steps after t are dotted: the network has not read those words yet. Under the diagram are "
-           "the numbers of step t. The weights are seeded random numbers — an untrained network, so ŷ is "
-           "not a good prediction yet (page 4 trains it).")
+           "the numbers of step t.")
+custom = session.custom_weights()
+weights = "seeded" if custom is None else "trained" if custom.source == "rnnviz" else "uploaded"
+st.caption(eq.prediction_verdict(view.yhat, view.label, weights))
 
 step_panel(view, key, present)
 st.subheader("Parameters — like Keras' model.summary()")
 st.dataframe(ff.param_summary(view.cell, view.head), hide_index=True, key="param_summary")
 total = ff.total_params(view.cell, view.head)
+split = eq.param_split(view.cell, view.head)
 st.markdown(f"**Total params: {total}** · Trainable params: {total} · Non-trainable params: 0 — the same "
-            f"{view.cell.num_params()} cell weights are used at all {T} time steps.")
+            f"{split.cell_total} cell parameters ({split.cell_weights} weights + {split.cell_bias_total} "
+            f"biases) are used at all {T} time steps.")
 fig_heat = hidden_heatmap(key, present, int(session.get("step")), view)
 session.download_buttons(view, {"unrolled": fig_unrolled, "hidden states": fig_heat}, key="forward")

@@ -4,11 +4,25 @@ current step moves in the browser (Plotly's slider, Play, or the keyboard)."""
 import pandas as pd
 import streamlit as st
 
-from rnnviz_app import fig_gates, lab, session, theme, train_view
+import rnnviz as rv
+from rnnviz import presets
+from rnnviz_app import equations as eq
+from rnnviz_app import fig_gates, glossary, lab, session, theme, train_view
 from rnnviz_app.components import frame_stepper
 
 PRESET_FLAG = "_gates_trained_preset"  # a trained example to load on this run (it may train first)
 PRESET_CELL = {"riya_lstm": "LSTM", "riya_gru": "GRU"}
+CLOUDS_GAP = eq.word_gap(rv.tokenize(lab.PRESET_BY_KEY["clouds"].text), "clouds", "sky")  # 4 words apart
+RIYA_GAP = eq.word_gap(rv.tokenize(presets.RIYA_TEXT), "delhi", "london")  # 11 words apart
+CLOUDS_PURPOSE = (f"**The clouds are in the sky: a short dependency.** The word that tells “sky” (“clouds”) "
+                  f"is only {CLOUDS_GAP} words back, so even a SimpleRNN can carry it: the notes' first "
+                  "example, where a plain RNN is enough. Riya · Delhi · London is the long one: Delhi has "
+                  f"to be kept for {RIYA_GAP} words until London replaces it, and that is what an LSTM's "
+                  "gates are for.")
+PRESET_HELP = {"clouds": f"A short dependency: “sky” comes {CLOUDS_GAP} words after “clouds” (untrained "
+                         "weights).",
+               "riya": f"A long dependency: Delhi must be kept {RIYA_GAP} words until London replaces it "
+                       "(a trained LSTM)."}
 
 
 def load_preset(key: str) -> None:
@@ -59,6 +73,7 @@ def step_sync(T: int) -> None:
 
 session.ensure_shell()
 st.title("3 · Gates")
+glossary.glossary_popover(st)
 st.markdown("An LSTM and a GRU decide at every step, with **gates** between 0 (closed) and 1 (open), how "
             "much of their memory to keep, what to write into it and what to show. Each panel below is one "
             "gate or state: a row per hidden unit, a column per word.")
@@ -66,7 +81,7 @@ st.markdown("An LSTM and a GRU decide at every step, with **gates** between 0 (c
 cols = st.columns([1.3] * len(lab.PRESETS) + [1.0])
 for col, preset in zip(cols, lab.PRESETS, strict=False):
     col.button(f"Example: {preset.label}", key=f"gates_preset_{preset.key}",
-               on_click=load_preset, args=(preset.key,), width="stretch")
+               on_click=load_preset, args=(preset.key,), width="stretch", help=PRESET_HELP.get(preset.key))
 cols[-1].caption("The examples replace the corpus. Riya and the GRU example load networks trained here "
                  "(badge in the sidebar; Reset goes back); the clouds run on untrained (random) weights.")
 if st.session_state.get(PRESET_FLAG) in lab.TRAINED_PRESETS:
@@ -98,11 +113,20 @@ st.caption("Move the orange box with the slider under the heatmaps, ▶ Play, or
            "chart, then ← →, space plays): the line above the panels says in words what the gates do at that "
            "step.")
 step_sync(view.T)
+if CLOUDS_GAP is not None and eq.word_gap(view.tokens, "clouds", "sky") == CLOUDS_GAP:
+    st.info(CLOUDS_PURPOSE, icon=":material/cloud:")
 if view.cell.kind == "GRU":
     st.warning("**Which way round is z?** rnnviz, like PyTorch and Keras, writes hₜ = (1 − z)·h̃ + "
                "z·hₜ₋₁: a z near 1 **keeps the old state**. Some lecture notes write hₜ = (1 − z)·hₜ₋₁ + "
                "z·h̃, where a z near 1 takes the **new candidate**. It is the same cell with z and 1 − z "
                "swapped: to compare with such notes, read their z as our 1 − z.",
+               icon=":material/swap_horiz:")
+    gap = eq.gru_reset_gap(view.cell, trace)
+    st.warning("**And the reset gate r?** rnnviz, like PyTorch, Keras (reset_after=True) and the slides, "
+               "applies r **after** the matrix: h̃ₜ = tanh(xₜW_xn + b_xn + r ⊙ (hₜ₋₁W_hn + b_hn)). The "
+               "handwritten notes apply it **before**: h̃ₜ = tanh(W·[r ⊙ hₜ₋₁, xₜ]). That is not a renaming "
+               "but a slightly different cell (Keras' reset_after=False): on this sentence, with the same "
+               f"rₜ and hₜ₋₁, r before the matrix would change h̃ by up to {gap:.3f}.",
                icon=":material/swap_horiz:")
 
 if view.cell.kind == "LSTM":

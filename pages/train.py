@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz import longdep
-from rnnviz_app import export, session, state, theme
+from rnnviz_app import export, glossary, session, state, theme
 from rnnviz_app import fig_train as ft
 from rnnviz_app import train_view as tv
 
@@ -368,6 +368,7 @@ def longdep_section() -> None:
 session.ensure_shell()
 collect()
 st.title("5 · Train")
+glossary.glossary_popover(st)
 session.intro("Until now every page ran a network with **seeded random (untrained) weights**. Here it "
               "learns: every epoch runs the exact BPTT of page 4 on every labelled sentence and takes a step "
               "w ← w − η ∂L/∂w (SGD, as in the lecture) or an Adam step. Then use the trained weights on "

@@ -8,7 +8,7 @@ import streamlit as st
 
 from rnnviz import toy
 from rnnviz_app import fig_types as ft
-from rnnviz_app import session, theme
+from rnnviz_app import glossary, session, theme
 from rnnviz_app import types_view as tv
 from rnnviz_app.state import BI_SENTENCES, CELLS, RNN_TYPES
 
@@ -196,6 +196,7 @@ def connectivity() -> None:
 session.ensure_shell()
 present = session.present()
 st.title("RNN types")
+glossary.glossary_popover(st)
 st.markdown("What goes in and what comes out at each time step decides the type. Every diagram below is "
             "drawn on **your sentence** (the one picked in the sidebar), and every example is a small "
             "network trained here, on the spot.")

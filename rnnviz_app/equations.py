@@ -570,3 +570,144 @@ def order_demo(cell: rv.Cell, head: rv.SigmoidHead, x: np.ndarray, h0: np.ndarra
     yhat = head.forward(cell.forward(x, h0, c0).h[-1])  # reads word 1 first
     yhat_rev = head.forward(cell.forward(x[::-1], h0, c0).h[-1])  # reads the last word first
     return OrderDemo(yhat=float(yhat), yhat_reversed=float(yhat_rev))
+
+
+# --------------------------------------------------------------------------- the forward page's sentences
+
+
+def prediction_verdict(yhat: float, label: float | None, weights: str = "seeded") -> str:
+    """What ŷ says and whether it agrees with the label, for weights that are "seeded" (untrained random
+    numbers: an agreement is luck), "trained" or "uploaded". One or two sentences of Markdown."""
+    if weights not in ("seeded", "trained", "uploaded"):
+        raise ValueError(f"weights must be 'seeded', 'trained' or 'uploaded', got {weights!r}")
+    if not np.isfinite(yhat):
+        return (f"ŷ is not a number ({yhat}): the hidden state overflowed, so this network predicts "
+                "nothing.")
+    says = "positive" if yhat >= 0.5 else "negative"  # the Dense head's threshold 0.5
+    lead = f"ŷ = {fmt(yhat)} says **{says}**"
+    if label is None:
+        return (f"{lead}, but this sentence has no label to check it against (type “ | 1” or “ | 0” after "
+                "it in the sidebar).")
+    right = (yhat >= 0.5) == (label >= 0.5)
+    label_text = f"the label is y = {int(label)}"
+    if weights == "seeded":
+        if right:
+            return (f"{lead} and {label_text}: **right by chance**. The weights are seeded random numbers, "
+                    "not trained, so the agreement is luck. Page 5 (Train) trains them.")
+        return (f"{lead} but {label_text}: **wrong**, as a network with seeded random (untrained) weights "
+                "often is. Page 5 (Train) trains them.")
+    how = "trained" if weights == "trained" else "uploaded"
+    verdict = "**right**" if right else "**wrong**"
+    return f"{lead} and {label_text}: {verdict}, with the {how} weights."
+
+
+def forget_bias_note(cell: rv.Cell) -> str | None:
+    """Why b_f shows 1s while every other bias is 0 (an LSTM at its Keras initialisation); None otherwise."""
+    if cell.kind != "LSTM":
+        return None
+    b = np.asarray(cell.b_h)  # (4H,): b_i, b_f, b_g, b_o
+    b_f = cell.gate_block(b, "f")
+    others = np.concatenate([cell.gate_block(b, g) for g in cell.gate_names if g != "f"])
+    if not (np.all(b_f == 1.0) and np.all(others == 0.0)):
+        return None
+    open_f = 1.0 / (1.0 + np.exp(-1.0))  # σ(1): the forget gate with nothing else added
+    return (f"**b_f = 1, every other bias 0**: Keras starts an LSTM so (unit_forget_bias=True; rnnviz "
+            f"does the same). With nothing else added the forget gate is σ(1) = {open_f:.2f}, mostly open: "
+            "the cell keeps most of its memory until training says otherwise.")
+
+
+@dataclass(frozen=True, eq=False)
+class ConcatForm:
+    """One gate's pre-activation in the notes' form W·[h_{t−1}, x_t]: the glued row [h_{t−1}, x_t] times W_hh
+    stacked on W_xh, and the two products it equals."""
+
+    gate: str  # "a" (SimpleRNN), "f" (LSTM: the notes' f_t), "z" (GRU: the notes' z_t)
+    t: int
+    token_id: int
+    hx: np.ndarray  # (H + V,): h_{t−1}, then the one-hot x_t
+    W_shape: tuple[int, int]  # (H + V, H): W_hh's block over W_xh's
+    product: np.ndarray  # (H,) = hx · W
+    h_part: np.ndarray  # (H,) = h_{t−1} W_hh (this gate's block, from the trace)
+    x_part: np.ndarray  # (H,) = x_t W_xh (this gate's block, from the trace)
+
+
+CONCAT_GATE = {"SimpleRNN": "a", "LSTM": "f", "GRU": "z"}  # the gate the notes write as W·[h_{t−1}, x_t]
+
+
+def concat_form(cell: rv.Cell, trace: rv.Trace, t: int) -> ConcatForm:
+    """Step t (1-based) of `trace` in the concatenation form, computed by gluing and stacking."""
+    if not 1 <= t <= trace.T:
+        raise ValueError(f"time step t must lie in 1..{trace.T}, got {t}")
+    gate = CONCAT_GATE[cell.kind]
+    k = t - 1
+
+    def block(arr: np.ndarray) -> np.ndarray:
+        return arr if gate == "a" else cell.gate_block(arr, gate)
+
+    hx = np.concatenate([trace.h_prev[k], trace.x[k]])  # (H + V,): [h_{t-1}, x_t]
+    W = np.vstack([block(np.asarray(cell.W_hh)), block(np.asarray(cell.W_xh))])  # (H + V, H): [W_hh; W_xh]
+    return ConcatForm(gate=gate, t=t, token_id=int(np.argmax(trace.x[k])), hx=hx, W_shape=W.shape,
+                      product=hx @ W,  # (H,) one product instead of two
+                      h_part=block(trace.h_part[k]), x_part=block(trace.x_part[k]))
+
+
+def _one_hot_latex(x: np.ndarray, token_id: int, max_written: int = 8) -> str:
+    """A one-hot row's entries: all of them for a short row, else 0 ⋯ 0 1 0 ⋯ 0 with the 1's position."""
+    n = len(x)
+    if n <= max_written:
+        return r"\ ".join(fmt(v, 0) for v in x)
+
+    def zeros(n: int) -> str:
+        return r"0\,\cdots\,0" if n > 2 else r"\ ".join("0" * n)
+
+    one = rf"\underset{{{token_id}}}{{1}}"
+    return r"\ ".join(p for p in (zeros(token_id), one, zeros(n - 1 - token_id)) if p)
+
+
+def concat_latex(form: ConcatForm, digits: int = 2) -> str:
+    """Aligned lines: the glued row with its numbers, then [h_{t−1}, x_t]·[W_hh; W_xh] = h_{t−1}W_hh +
+    x_tW_xh, then the three vectors (vectors longer than MAX_LATEX_UNITS keep only the symbols)."""
+    H = len(form.product)
+    V = len(form.hx) - H
+    sub = "" if form.gate == "a" else form.gate
+    Whh, Wxh = (rf"W_{{h{sub}}}", rf"W_{{x{sub}}}") if sub else (r"W_{hh}", r"W_{xh}")
+    glued = r"[h_{t-1},\, x_t]"
+    stacked = rf"\begin{{bmatrix}}{Whh}\\ {Wxh}\end{{bmatrix}}"
+    shape = rf"\underset{{(1\times {H + V})}}{{{glued}}}\,\underset{{({H + V}\times {H})}}{{{stacked}}}"
+    sums = rf"h_{{t-1}}{Whh} + x_t{Wxh}"
+    if H > MAX_LATEX_UNITS:
+        return shape + " = " + sums
+    h_row = r"\ ".join(fmt(v, digits) for v in form.hx[:H])
+    row = rf"{glued} &= \big[\,{h_row}\ \big|\ {_one_hot_latex(form.hx[H:], form.token_id)}\,\big]"
+    rows = (rf"{shape} &= {sums}\\ &= {latex_row(form.h_part, digits)} + {latex_row(form.x_part, digits)}"
+            rf" = {latex_row(form.product, digits)}")
+    return r"\begin{aligned}" + row + r"\\ " + rows + r"\end{aligned}"
+
+
+def word_gap(tokens: Sequence[str], first: str, second: str) -> int | None:
+    """How many words after the first `first` the next `second` comes (None if either is missing):
+    "the clouds are in the sky": clouds → sky = 3."""
+    words = [t.lower() for t in tokens]
+    if first not in words:
+        return None
+    i = words.index(first)
+    if second not in words[i + 1:]:
+        return None
+    return words.index(second, i + 1) - i
+
+
+def gru_reset_before(cell: rv.Cell, trace: rv.Trace) -> np.ndarray:
+    """The GRU candidate with r applied before the matrix, as the handwritten notes (Keras
+    reset_after=False) write it, at the trace's own r_t and h_{t−1}: tanh(x_t W_xn + b_xn + (r_t ⊙ h_{t−1})
+    W_hn + b_hn), (T, H)."""
+    if cell.kind != "GRU":
+        raise ValueError(f"the reset convention is a GRU's; got a {cell.kind}")
+    r = trace.gates["r"]  # (T, H)
+    W_hn = cell.gate_block(np.asarray(cell.W_hh), "n")  # (H, H)
+    x_n = cell.gate_block(trace.x_part, "n") + cell.gate_block(np.asarray(cell.b_xh), "n")  # (T, H)
+    return np.tanh(x_n + (r * trace.h_prev) @ W_hn + cell.gate_block(np.asarray(cell.b_hh), "n"))  # (T, H)
+
+
+def gru_reset_gap(cell: rv.Cell, trace: rv.Trace) -> float:
+    """max |h̃(r before the matrix) − h̃(r after)| over the sentence's steps and units."""
+    return float(np.max(np.abs(gru_reset_before(cell, trace) - trace.gates["n"])))

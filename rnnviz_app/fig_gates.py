@@ -246,6 +246,13 @@ def _color_axes(g: _Geometry, trace: rv.Trace) -> dict:
     return axes
 
 
+def _what(trace: rv.Trace) -> str:
+    """What the panels show, for the title: a SimpleRNN has no gate to speak of."""
+    if not trace.gates:
+        return "pre-activation a and state h (no gates)"
+    return "every gate and state"
+
+
 def _layout(g: _Geometry, ps: Sequence[Panel], trace: rv.Trace, tokens: Sequence[str], step: int) -> dict:
     s = g.s
     T, n = g.T, g.n
@@ -274,7 +281,7 @@ def _layout(g: _Geometry, ps: Sequence[Panel], trace: rv.Trace, tokens: Sequence
     return theme.merge(layout, {
         **sentence_axes, **_color_axes(g, trace), **_controls(g, T, step),
         "images": [_picture(p, k, trace) for k, p in enumerate(ps)],
-        "title": {"text": f"{trace.cell} over time: every gate and state (rows = units, columns = words)",
+        "title": {"text": f"{trace.cell} over time: {_what(trace)} (rows = units, columns = words)",
                   "subtitle": {"text": "orange box = the current time step; hover a cell for its exact "
                                        "value"}},
         "meta": CHART_META, "showlegend": False, "annotations": notes, "hovermode": "closest",

@@ -1,0 +1,283 @@
+"""Issue 10, "say it right", second part: the Forward, Gates and Gradient-lab pages say what their charts
+show and what the lecture notes say. One test (or a few) per item; each fails if the wrong statement comes
+back. Tests move through the pages as a student does: one setting after another on the same session."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from apptools import open_page, rerun, set_widget
+from streamlit.testing.v1 import AppTest
+
+import rnnviz as rv
+from rnnviz_app import equations as eq
+from rnnviz_app import fig_gates
+from rnnviz_app.model import build_model
+
+CELLS = ("SimpleRNN", "LSTM", "GRU")
+GLOSSARY = "Notation ↔ lecture notes"
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, words: str) -> dict:
+    for spec in charts(at):
+        if words in spec["layout"]["title"]["text"]:
+            return spec
+    raise AssertionError(f"no chart titled …{words}…: {[s['layout']['title']['text'] for s in charts(at)]}")
+
+
+def page_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [w.value for w in at.warning] + [s.value for s in at.success] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def latex(at: AppTest) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def settle(at: AppTest, step: int) -> AppTest:
+    """What the browser does when the student stops on a step: the step setting changes, the page reruns."""
+    at.session_state["step"] = step
+    return rerun(at)
+
+
+def popover_labels(at: AppTest) -> list[str]:
+    found = []
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) == "popover":
+            found.append(node.proto.popover.label)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+# --------------------------------------------------------------------------- the glossary on every page
+
+
+@pytest.mark.parametrize("name", ["forward", "gates", "train", "types"])
+def test_glossary_popover_under_the_title(name: str) -> None:
+    at = open_page(f"pages/{name}.py")
+    assert GLOSSARY in popover_labels(at)
+    blocks = list(at.main.children.values())
+    title = next(i for i, b in enumerate(blocks) if getattr(b, "type", None) == "title")
+    assert getattr(blocks[title + 1], "type", None) == "popover"  # right under the title
+
+
+# --------------------------------------------------------------------------- Forward, item 5: parameters
+
+
+def test_forward_counts_the_shared_cell_parameters_as_weights_plus_biases() -> None:
+    at = open_page("pages/forward.py")
+    text = page_text(at)
+    assert "the same 27 cell parameters (24 weights + 3 biases) are used at all 3 time steps" in text
+    assert "cell weights are used" not in text  # the old wording called all 27 "weights"
+    set_widget(at, "w_cell", "GRU")  # 3·(5·3 + 3·3) = 72 weights, b_xh + b_hh = 18 biases
+    assert "the same 90 cell parameters (72 weights + 18 biases)" in page_text(at)
+    set_widget(at, "w_hidden", 4)  # 3·(5·4 + 4·4) = 108 weights + 24 biases
+    assert "the same 132 cell parameters (108 weights + 24 biases)" in page_text(at)
+
+
+# --------------------------------------------------------------------------- Forward, item 8: ŷ vs the label
+
+
+def test_prediction_verdict_says_chance_wrong_or_unlabelled() -> None:
+    assert "**right by chance**" in eq.prediction_verdict(0.766, 1.0)
+    assert "luck" in eq.prediction_verdict(0.766, 1.0)
+    wrong = eq.prediction_verdict(0.766, 0.0)
+    assert "says **positive** but the label is y = 0: **wrong**" in wrong and "chance" not in wrong
+    assert "**right by chance**" in eq.prediction_verdict(0.2, 0.0)
+    assert "no label" in eq.prediction_verdict(0.2, None)
+    trained = eq.prediction_verdict(0.9, 1.0, "trained")
+    assert "**right**, with the trained weights" in trained and "chance" not in trained
+    assert "**wrong**, with the uploaded weights" in eq.prediction_verdict(0.1, 1.0, "uploaded")
+    assert "not a number" in eq.prediction_verdict(float("nan"), 1.0)
+    with pytest.raises(ValueError, match="'random'"):
+        eq.prediction_verdict(0.5, 1.0, "random")
+
+
+def verdict_expected(settings: dict) -> str:
+    view = build_model(settings)
+    right = (view.yhat >= 0.5) == (view.label >= 0.5)
+    return "right by chance" if right else "wrong"
+
+
+def test_forward_caption_says_whether_the_untrained_prediction_is_right_by_chance() -> None:
+    at = open_page("pages/forward.py")
+    seen = set()
+    for sentence in (1, 2, 3):  # the student picks one sentence after the other
+        if sentence > 1:
+            set_widget(at, "w_sentence", sentence)
+        view = build_model({"sentence": sentence})
+        caption = next(c.value for c in at.caption if c.value.startswith("ŷ = "))
+        expected = verdict_expected({"sentence": sentence})
+        assert caption.startswith(f"ŷ = {eq.fmt(view.yhat)} says")
+        assert f"the label is y = {int(view.label)}: **{expected}" in caption
+        seen.add(expected)
+        assert "not a good prediction yet" not in page_text(at)  # the old caption, beside a right answer
+        assert "page 4 trains" not in page_text(at)  # training is page 5
+    assert seen == {"right by chance", "wrong"}  # the default corpus shows both cases
+
+
+# --------------------------------------------------------------------------- Forward: b_f = 1
+
+
+def test_forget_bias_note_only_at_keras_initialisation() -> None:
+    lstm = rv.LSTM(5, 3, seed=0)
+    note = eq.forget_bias_note(lstm)
+    assert "unit_forget_bias=True" in note and "σ(1) = 0.73" in note
+    assert eq.forget_bias_note(rv.SimpleRNN(5, 3, seed=0)) is None
+    assert eq.forget_bias_note(rv.GRU(5, 3, seed=0)) is None
+    sd = dict(lstm.to_torch())
+    sd["bias_ih_l0"] = sd["bias_ih_l0"] + 0.1  # as after training: b_f is not 1 any more
+    assert eq.forget_bias_note(rv.LSTM.from_torch(sd)) is None
+
+
+def test_forward_lstm_says_why_b_f_is_one() -> None:
+    at = open_page("pages/forward.py")
+    assert "unit_forget_bias" not in page_text(at)  # a SimpleRNN has no forget gate
+    set_widget(at, "w_cell", "LSTM")
+    assert r"b_f &= \begin{bmatrix}1.000 & 1.000 & 1.000\end{bmatrix}" in latex(at)
+    assert r"b_i &= \begin{bmatrix}0.000 & 0.000 & 0.000\end{bmatrix}" in latex(at)
+    assert "**b_f = 1, every other bias 0**: Keras starts an LSTM so (unit_forget_bias=True" in page_text(at)
+    settle(at, 2)  # the note stays with the equations of every step
+    assert "unit_forget_bias=True" in page_text(at)
+    set_widget(at, "w_cell", "GRU")
+    assert "unit_forget_bias" not in page_text(at)
+
+
+# --------------------------------------------------------------------------- Forward: W·[h_{t−1}, x_t]
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_concat_form_equals_the_two_products(kind: str) -> None:
+    cell = rv.make_cell(kind, 5, 3, seed=1)
+    trace = cell.forward(rv.one_hot_ids([0, 1, 4, 2], 5), np.full(3, 0.3))
+    for t in range(1, 5):
+        form = eq.concat_form(cell, trace, t)
+        gate = eq.CONCAT_GATE[kind]
+        assert form.hx.shape == (8,) and form.W_shape == (8, 3)
+        np.testing.assert_allclose(form.hx[:3], trace.h_prev[t - 1])
+        np.testing.assert_array_equal(form.hx[3:], trace.x[t - 1])
+        np.testing.assert_allclose(form.product, form.h_part + form.x_part, atol=1e-15)
+        bias = (np.asarray(cell.b_h) if kind == "SimpleRNN" else
+                cell.gate_block(np.asarray(cell.b_h), gate) if kind == "LSTM" else
+                cell.gate_block(np.asarray(cell.b_xh) + np.asarray(cell.b_hh), gate))
+        np.testing.assert_allclose(form.product + bias, trace.pre[gate][t - 1], atol=1e-14)
+    with pytest.raises(ValueError, match=r"1\.\.4, got 5"):
+        eq.concat_form(cell, trace, 5)
+
+
+def test_concat_latex_writes_long_one_hots_short_and_wide_states_as_symbols() -> None:
+    cell = rv.SimpleRNN(12, 3, seed=0)
+    form = eq.concat_form(cell, cell.forward(rv.one_hot_ids([0, 7], 12)), 2)
+    text = eq.concat_latex(form)
+    assert r"0\,\cdots\,0\ \underset{7}{1}\ 0\,\cdots\,0" in text and r"(1\times 15)" in text
+    wide = rv.GRU(5, 8, seed=0)
+    text = eq.concat_latex(eq.concat_form(wide, wide.forward(rv.one_hot_ids([0, 1], 5)), 1))
+    assert "bmatrix}0" not in text and r"(13\times 8)" in text and "W_{hz}" in text
+
+
+def test_forward_shows_the_concatenation_form_with_the_steps_numbers() -> None:
+    at = open_page("pages/forward.py")
+    view = build_model({})
+    for step in (1, 2, 3):  # the student steps through the sentence
+        if step > 1:
+            settle(at, step)
+        form = eq.concat_form(view.cell, view.trace, step)
+        assert eq.concat_latex(form) in latex(at)
+        assert eq.latex_row(form.product, 2) in latex(at)
+    text = page_text(at)
+    assert "The notes' form W·[h<sub>t−1</sub>, x<sub>t</sub>]** is the same sum" in text
+    assert "one row of 8, stack W<sub>hh</sub> on W<sub>xh</sub> into one (8 × 3) matrix" in text
+    set_widget(at, "w_cell", "LSTM")
+    assert r"\begin{bmatrix}W_{hf}\\ W_{xf}\end{bmatrix}" in latex(at)
+    assert "Shown for the forget gate" in page_text(at)
+
+
+# --------------------------------------------------------------------------- Gates, item 6: GRU reset
+
+
+def test_gru_reset_before_the_matrix_is_the_notes_cell() -> None:
+    cell = rv.GRU(5, 3, seed=2)
+    trace = cell.forward(rv.one_hot_ids([0, 1, 2, 3], 5), np.full(3, 0.4))
+    before = eq.gru_reset_before(cell, trace)
+    W_hn = cell.gate_block(cell.W_hh, "n")
+    for k in range(trace.T):  # the handwritten notes' h̃ = tanh(W·[r ⊙ h_{t−1}, x_t]), written out
+        r, h = trace.gates["r"][k], trace.h_prev[k]
+        a = (trace.x[k] @ cell.gate_block(cell.W_xh, "n") + (r * h) @ W_hn
+             + cell.gate_block(cell.b_xh, "n") + cell.gate_block(cell.b_hh, "n"))
+        np.testing.assert_allclose(before[k], np.tanh(a), atol=1e-15)
+    assert eq.gru_reset_gap(cell, trace) > 1e-3  # a different cell, not a renaming
+    with pytest.raises(ValueError, match="LSTM"):
+        eq.gru_reset_before(rv.LSTM(5, 3, seed=0), trace)
+
+
+def test_gates_gru_flags_the_reset_convention_next_to_z() -> None:
+    at = open_page("pages/gates.py")
+    assert "reset gate r?" not in page_text(at)
+    set_widget(at, "w_cell", "GRU")
+    warnings = [w.value for w in at.warning]
+    z = next(i for i, w in enumerate(warnings) if "Which way round is z?" in w)
+    reset = warnings[z + 1]  # right after the z note
+    assert reset.startswith("**And the reset gate r?**")
+    assert "r ⊙ (hₜ₋₁W_hn + b_hn)" in reset and "tanh(W·[r ⊙ hₜ₋₁, xₜ])" in reset
+    assert "reset_after=False" in reset
+    view = build_model({"cell": "GRU"})
+    assert f"by up to {eq.gru_reset_gap(view.cell, view.trace):.3f}." in reset
+    set_widget(at, "w_cell", "LSTM")
+    assert "reset gate r?" not in page_text(at)
+
+
+# --------------------------------------------------------------------------- Gates, item 7: SimpleRNN title
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_gates_title_says_every_gate_only_where_there_are_gates(kind: str) -> None:
+    trace = rv.make_cell(kind, 5, 3, seed=0).forward(rv.one_hot_ids([0, 1, 2], 5))
+    title = fig_gates.gates_figure(trace, ["movie", "was", "good"], 1).to_dict()["layout"]["title"]["text"]
+    if kind == "SimpleRNN":
+        assert "gate" not in title.replace("(no gates)", "")
+        assert "pre-activation a and state h (no gates)" in title
+    else:
+        assert "every gate and state" in title
+
+
+def test_gates_page_simple_rnn_title_agrees_with_its_info_box() -> None:
+    at = open_page("pages/gates.py", cell="SimpleRNN")
+    assert "SimpleRNN has no gates" in page_text(at)
+    assert "every gate" not in chart(at, "over time")["layout"]["title"]["text"]
+    set_widget(at, "w_cell", "LSTM")
+    assert "LSTM over time: every gate and state" in chart(at, "over time")["layout"]["title"]["text"]
+
+
+# --------------------------------------------------------------------------- Gates, item 10: the clouds
+
+
+def test_word_gap() -> None:
+    assert eq.word_gap(rv.tokenize("The clouds are in the sky"), "clouds", "sky") == 4
+    assert eq.word_gap(["sky", "clouds"], "clouds", "sky") is None
+    assert eq.word_gap(["movie"], "clouds", "sky") is None
+
+
+def test_gates_clouds_preset_says_it_is_a_short_dependency() -> None:
+    at = open_page("pages/gates.py")
+    assert "short dependency" not in page_text(at)  # not on the default corpus
+    button = at.button(key="gates_preset_clouds")
+    assert "A short dependency: “sky” comes 4 words after “clouds”" in button.help
+    assert "A long dependency: Delhi must be kept 11 words" in at.button(key="gates_preset_riya").help
+    button.click()
+    rerun(at)
+    info = next(i.value for i in at.info if "short dependency" in i.value)
+    assert "only 4 words back, so even a SimpleRNN can carry it" in info
+    assert "Riya · Delhi · London is the long one: Delhi has to be kept for 11 words" in info
+    set_widget(at, "w_corpus", "movie was good | 1")  # another sentence: no clouds note
+    assert "short dependency" not in page_text(at)
