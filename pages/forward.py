@@ -111,12 +111,11 @@ def concat_form(view, step: int) -> None:
     H = view.H
     V = len(form.hx) - H
     st.markdown(f"**The notes' form W·[h<sub>t−1</sub>, x<sub>t</sub>]** is the same sum: glue "
-                f"h<sub>t−1</sub> ({H} numbers) and x<sub>t</sub> ({V}) into one row of {H + V}, stack "
-                f"W<sub>hh</sub> on W<sub>xh</sub> into one ({H + V} × {H}) matrix, and one product gives "
-                f"h<sub>t−1</sub>W<sub>hh</sub> + x<sub>t</sub>W<sub>xh</sub>: the first {H} numbers of the "
-                f"row meet only W<sub>hh</sub>'s rows, the other {V} only W<sub>xh</sub>'s. (The notes write "
-                "W first, for column vectors; here the row comes first.)" + CONCAT_WHAT[view.cell.kind],
-                unsafe_allow_html=True)
+                f"h<sub>t−1</sub> ({H} numbers) and x<sub>t</sub> ({V}) into one row of {H + V} and stack "
+                f"W<sub>hh</sub> on W<sub>xh</sub> into one ({H + V} × {H}) matrix. The first {H} numbers "
+                f"meet only W<sub>hh</sub>'s rows, the other {V} only W<sub>xh</sub>'s, so one product "
+                "gives h<sub>t−1</sub>W<sub>hh</sub> + x<sub>t</sub>W<sub>xh</sub> (the notes write W first, "
+                "for column vectors)." + CONCAT_WHAT[view.cell.kind], unsafe_allow_html=True)
     st.latex(eq.concat_latex(form))
 
 

@@ -651,17 +651,17 @@ def concat_form(cell: rv.Cell, trace: rv.Trace, t: int) -> ConcatForm:
                       h_part=block(trace.h_part[k]), x_part=block(trace.x_part[k]))
 
 
-def _one_hot_latex(x: np.ndarray, token_id: int, max_written: int = 8) -> str:
-    """A one-hot row's entries: all of them for a short row, else 0 ⋯ 0 1 0 ⋯ 0 with the 1's position."""
+def _one_hot_cells(x: np.ndarray, token_id: int, max_written: int = 8) -> list[str]:
+    """A one-hot row's entries as array cells: all of them for a short row, else 0 ⋯ 0 1 0 ⋯ 0 with the
+    1's position under it."""
     n = len(x)
     if n <= max_written:
-        return r"\ ".join(fmt(v, 0) for v in x)
+        return [fmt(v, 0) for v in x]
 
-    def zeros(n: int) -> str:
-        return r"0\,\cdots\,0" if n > 2 else r"\ ".join("0" * n)
+    def zeros(n: int) -> list[str]:
+        return [r"0\,\cdots\,0"] if n > 2 else ["0"] * n
 
-    one = rf"\underset{{{token_id}}}{{1}}"
-    return r"\ ".join(p for p in (zeros(token_id), one, zeros(n - 1 - token_id)) if p)
+    return [*zeros(token_id), rf"\underset{{{token_id}}}{{1}}", *zeros(n - 1 - token_id)]
 
 
 def concat_latex(form: ConcatForm, digits: int = 2) -> str:
@@ -677,8 +677,11 @@ def concat_latex(form: ConcatForm, digits: int = 2) -> str:
     sums = rf"h_{{t-1}}{Whh} + x_t{Wxh}"
     if H > MAX_LATEX_UNITS:
         return shape + " = " + sums
-    h_row = r"\ ".join(fmt(v, digits) for v in form.hx[:H])
-    row = rf"{glued} &= \big[\,{h_row}\ \big|\ {_one_hot_latex(form.hx[H:], form.token_id)}\,\big]"
+    h_cells = [fmt(v, digits) for v in form.hx[:H]]
+    x_cells = _one_hot_cells(form.hx[H:], form.token_id)
+    cols = "r" * H + "|" + "c" * len(x_cells)  # a bar between h_{t-1}'s numbers and x_t's
+    row = (rf"{glued} &= \left[\begin{{array}}{{{cols}}}" + " & ".join(h_cells + x_cells)
+           + r"\end{array}\right]")
     rows = (rf"{shape} &= {sums}\\ &= {latex_row(form.h_part, digits)} + {latex_row(form.x_part, digits)}"
             rf" = {latex_row(form.product, digits)}")
     return r"\begin{aligned}" + row + r"\\ " + rows + r"\end{aligned}"

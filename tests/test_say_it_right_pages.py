@@ -180,7 +180,9 @@ def test_concat_latex_writes_long_one_hots_short_and_wide_states_as_symbols() ->
     cell = rv.SimpleRNN(12, 3, seed=0)
     form = eq.concat_form(cell, cell.forward(rv.one_hot_ids([0, 7], 12)), 2)
     text = eq.concat_latex(form)
-    assert r"0\,\cdots\,0\ \underset{7}{1}\ 0\,\cdots\,0" in text and r"(1\times 15)" in text
+    h = " & ".join(eq.fmt(v, 2) for v in form.hx[:3])
+    assert "{rrr|ccc}" + h + r" & 0\,\cdots\,0 & \underset{7}{1} & 0\,\cdots\,0\end{array}" in text
+    assert r"(1\times 15)" in text
     wide = rv.GRU(5, 8, seed=0)
     text = eq.concat_latex(eq.concat_form(wide, wide.forward(rv.one_hot_ids([0, 1], 5)), 1))
     assert "bmatrix}0" not in text and r"(13\times 8)" in text and "W_{hz}" in text
@@ -197,7 +199,7 @@ def test_forward_shows_the_concatenation_form_with_the_steps_numbers() -> None:
         assert eq.latex_row(form.product, 2) in latex(at)
     text = page_text(at)
     assert "The notes' form W·[h<sub>t−1</sub>, x<sub>t</sub>]** is the same sum" in text
-    assert "one row of 8, stack W<sub>hh</sub> on W<sub>xh</sub> into one (8 × 3) matrix" in text
+    assert "one row of 8 and stack W<sub>hh</sub> on W<sub>xh</sub> into one (8 × 3) matrix" in text
     set_widget(at, "w_cell", "LSTM")
     assert r"\begin{bmatrix}W_{hf}\\ W_{xf}\end{bmatrix}" in latex(at)
     assert "Shown for the forget gate" in page_text(at)
@@ -281,3 +283,47 @@ def test_gates_clouds_preset_says_it_is_a_short_dependency() -> None:
     assert "Riya · Delhi · London is the long one: Delhi has to be kept for 11 words" in info
     set_widget(at, "w_corpus", "movie was good | 1")  # another sentence: no clouds note
     assert "short dependency" not in page_text(at)
+
+
+# --------------------------------------------------------------------------- in the browser, with screenshots
+
+CHART_TOP_JS = """() => { const g = [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')]
+    .filter(e => e.offsetParent); return g.length ? g[0].getBoundingClientRect().top : null; }"""
+
+
+@pytest.mark.browser
+def test_say_it_right_pages_in_the_browser(page, app_server: str, screenshot_dir) -> None:
+    from playwright.sync_api import expect
+    from test_say_it_right import open_in_browser, shot
+
+    shots = screenshot_dir / "say_it_right"
+    shots.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    main = page.locator('[data-testid="stMain"]')
+    # forward, LSTM, last step: ŷ's verdict, b_f = 1 and the concatenation form with the step's numbers
+    open_in_browser(page, f"{app_server}/forward?cell=LSTM&step=3", "unrolled over")
+    expect(main.get_by_text("but the label is y = 1: wrong", exact=False)).to_be_visible()  # ŷ = 0.470
+    shot(page, shots / "forward_yhat.png", '[data-testid="stHeading"]:has-text("Forward through time")')
+    expect(main.get_by_text("unit_forget_bias=True", exact=False)).to_be_attached()
+    shot(page, shots / "forward_b_f.png", '[data-testid="stCaptionContainer"]:has-text("unit_forget_bias")')
+    expect(main.get_by_text("is the same sum", exact=False)).to_be_attached()
+    shot(page, shots / "forward_concat.png", 'p:has-text("is the same sum")')
+    # gates, GRU: the reset convention right after the z note
+    open_in_browser(page, f"{app_server}/gates?cell=GRU", "GRU over time")
+    expect(main.get_by_text("And the reset gate r?")).to_be_attached()
+    shot(page, shots / "gates_gru_reset.png", '[data-testid="stAlert"]:has-text("Which way round is z?")')
+    # gates, SimpleRNN: the title says there are no gates, as the info box does
+    open_in_browser(page, f"{app_server}/gates?cell=SimpleRNN", "(no gates)")
+    shot(page, shots / "gates_simple_rnn_title.png", '[data-testid="stAlert"]:has-text("has no gates")')
+    # gates, the clouds: a short dependency
+    page.get_by_role("button", name="Example: Clouds in the sky").click()
+    expect(main.get_by_text("a short dependency.", exact=False)).to_be_visible(timeout=60_000)
+    shot(page, shots / "gates_clouds.png", '[data-testid="stAlert"]:has-text("short dependency")')
+    # presentation mode at 1024×768: the new text sits after the chart, which still starts on screen
+    page.set_viewport_size({"width": 1024, "height": 768})
+    for name, words in (("forward", "unrolled over"), ("gates", "over time")):
+        open_in_browser(page, f"{app_server}/{name}?present=1", words)
+        page.wait_for_timeout(300)
+        top = page.evaluate(CHART_TOP_JS)
+        assert top is not None and top < 768 - 60, (name, top)
+        page.screenshot(path=str(shots / f"{name}_present_1024x768.png"))
