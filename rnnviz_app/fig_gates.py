@@ -249,7 +249,7 @@ def _color_axes(g: _Geometry, trace: rv.Trace) -> dict:
 def _what(trace: rv.Trace) -> str:
     """What the panels show, for the title: a SimpleRNN has no gate to speak of."""
     if not trace.gates:
-        return "pre-activation a and state h (no gates)"
+        return "a and h, no gates"
     return "every gate and state"
 
 
