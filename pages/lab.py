@@ -1,11 +1,12 @@
-"""6 · Gradient lab: slide w_h and watch gradients vanish or explode through time, exactly."""
+"""6 · Gradient lab: slide w_h and watch gradients vanish or explode through time, exactly. The w_h slider
+moves in the browser over a precomputed exact grid; a typed w_h is computed exactly on the server."""
 
 import streamlit as st
 
 from rnnviz import longdep
 from rnnviz_app import fig_lab, fig_train, lab, session, state, theme, train_view
+from rnnviz_app.components import frame_stepper
 
-BADGE_COLOURS = {"vanishing": "blue", "stable": "green", "exploding": "red", "cut": "gray"}
 SOURCE_LABELS = {"sentence": "the sentence", "generated": "generated"}
 
 
@@ -19,34 +20,67 @@ def grid_sweep(spec: lab.LabSpec):
     return lab.sweep(spec, lab.WH_GRID)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SPEC_HASH)
+def exact_sweep(spec: lab.LabSpec, w_h: float):
+    """The lab cell at a typed w_h that is not on the grid (K = 1)."""
+    return lab.sweep(spec, w_h)
+
+
 @st.cache_resource(max_entries=24, show_spinner=False, hash_funcs=SPEC_HASH)
-def phase_traces(spec: lab.LabSpec, present: bool):
-    return fig_lab.phase_traces(grid_sweep(spec), present)
+def wh_frames(spec: lab.LabSpec, exact: float | None, present: bool, tokens: tuple[str, ...]):
+    """Every w_h of the slider as a frame (the grid, and a typed value off the grid), built once."""
+    extra = None if exact is None else exact_sweep(spec, exact)
+    return fig_lab.wh_frames(grid_sweep(spec), extra, tokens, present=present)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False, hash_funcs=SPEC_HASH)
+def wh_figure(spec: lab.LabSpec, exact: float | None, present: bool, tokens: tuple[str, ...], w_h: float):
+    """The figure opened at w_h (the frames are shared; the figure keeps its serialized form)."""
+    return wh_frames(spec, exact, present, tokens).figure(w_h)
+
+
+def off_grid(w_h: float) -> float | None:
+    """w_h when it is not one of the grid's values (a typed exact value), else None."""
+    return None if any(abs(w_h - g) < 1e-12 for g in lab.WH_GRID) else float(w_h)
+
+
+TYPED = "_lab_typed_wh"  # a w_h was typed: the figure must be rebuilt around it (a full rerun)
+
+
+def typed_wh() -> None:
+    """The exact w_h box changed (a widget callback): the setting follows, and the page reruns."""
+    value = session.fit(st.session_state.get("w_wh"), lo=0.0, hi=lab.WH_MAX)
+    if value is not None and value != session.get("wh"):
+        st.session_state["wh"] = value
+        st.session_state[TYPED] = True
+
+
+def exact_wh_input() -> None:
+    if st.session_state.get("w_wh") != session.get("wh"):
+        st.session_state["w_wh"] = float(session.get("wh"))  # follow the slider's settled value
+    st.number_input("w_h, typed exactly (Enter)", min_value=0.0, max_value=lab.WH_MAX, step=0.01,
+                    format="%.3f", key="w_wh", on_change=typed_wh,
+                    help="The slider on the chart moves over w_h = 0, 0.05, …, 3 in the browser; a value "
+                         "typed here is computed exactly on the server and added to the slider.")
 
 
 def controls() -> None:
-    c = st.columns([2.2, 1.35, 1.1, 1.35, 1.5, 1.1])
+    c = st.columns([1.35, 1.1, 1.35, 1.5])
     with c[0]:
-        session.widget(st.slider, "wh", "w_h — the scale of W_hh (its spectral radius)", min_value=0.0,
-                       max_value=lab.WH_MAX, step=0.01, format="%.2f")
-    with c[1]:
         custom = session.custom_weights()
         if custom is None:
             session.widget(st.radio, "lab_cell", "Cell", options=list(state.CELLS))
         else:
             st.markdown(f"**Cell**  \n{custom.kind}, H = {custom.cell.hidden_size} (your weights)")
-    with c[2]:
+    with c[1]:
         session.widget(st.radio, "lab_act", "Activation", options=list(state.ACTIVATIONS),
                        disabled=custom is not None or session.get("lab_cell") != "SimpleRNN")
-    with c[3]:
+    with c[2]:
         session.widget(st.radio, "lab_len", "Input", options=list(state.LAB_LENGTHS),
                        format_func=SOURCE_LABELS.get)
-    with c[4]:
+    with c[3]:
         session.widget(st.slider, "lab_T", "Generated length T", min_value=2, max_value=200,
                        disabled=session.get("lab_len") != "generated")
-    with c[5]:
-        session.widget(st.number_input, "clip", "Clip at (0 = off)", min_value=0.0, max_value=100.0,
-                       step=0.5, format="%g")
 
 
 WEIGHT_LABELS = {"untrained": "untrained (random) weights", "trained": "trained (long-dependency task)"}
@@ -83,45 +117,74 @@ def comparison(lp, tokens, present: bool) -> None:
                + ". The w_h slider does not apply to trained weights.")
 
 
+def clipping(lp, spec, clip: float) -> None:
+    st.markdown("##### Gradient clipping")
+    if clip > 0:
+        st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(lp.clipped.pre_norm))
+        st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(lp.clipped.post_norm),
+                  "clipped" if lp.clipped.clipped else "below the threshold: unchanged",
+                  delta_color="off")
+        st.caption(f"g ← g · min(1, {clip:g} / ‖g‖) over every weight of the {spec.cell} and the head, "
+                   "for this sequence at this w_h. Clipping caps the step, not the vanishing.")
+    else:
+        st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(lp.clipped.pre_norm))
+        st.caption("Set a clip threshold to see the gradient before and after clipping by global norm.")
+
+
+AT_WH = "lab_at_wh"  # computed on the server at the settled w_h (dimmed while the slider is elsewhere)
+
+
+@st.fragment
+def at_wh(spec: lab.LabSpec, tokens: list[str], values: tuple[float, ...]) -> None:
+    """The parts computed on the server at the settled w_h: the exact w_h box, the three cells side by side,
+    clipping. In the browser a settled slider (or a control here) reruns only this fragment."""
+    if st.session_state.pop(TYPED, False):
+        st.rerun()  # a typed w_h: the whole page, so that the chart is rebuilt around it
+    present = session.present()
+    w_h = float(session.get("wh"))
+    frame = min(range(len(values)), key=lambda k: abs(values[k] - w_h)) + 1
+
+    def settle(k: int) -> None:
+        if 1 <= k <= len(values):
+            session.set_value("wh", values[k - 1])
+
+    frame_stepper(fig_lab.LAB_META, frame, len(values), key="lab_stepper", play=False, stale=[AT_WH],
+                  on_settle=settle)
+    with st.container(key=AT_WH):
+        c = st.columns([1.3, 1.1, 3])
+        with c[0]:
+            exact_wh_input()
+        with c[1]:
+            session.widget(st.number_input, "clip", "Clip at (0 = off)", min_value=0.0, max_value=100.0,
+                           step=0.5, format="%g")
+        clip = float(session.get("clip"))
+        lp = lab.lab_point(spec, w_h, clip)  # exact, at the settled w_h (K = 1)
+        left, right = (st.container(), st.container()) if present else st.columns([2, 1])
+        with left:
+            comparison(lp, tokens, present)
+        with right:
+            clipping(lp, spec, clip)
+    session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
+
+
 @st.fragment
 def gradient_lab(view) -> None:
-    """The lab: in the browser a control change reruns only this fragment (the sweep is cached)."""
+    """The lab: in the browser a control change reruns only this fragment (the sweeps are cached); the w_h
+    slider moves inside the chart without any rerun."""
     controls()
     settings = session.settings()
     present = session.present()
     spec = lab.lab_spec(settings, view.V, view.ids, view.label, session.custom_weights())
-    clip = float(settings["clip"])
-    lp = lab.lab_point(spec, float(settings["wh"]), clip)  # exact, at the slider's w_h (K = 1)
-    tokens = lab.lab_tokens(spec, view.corpus.vocab.tokens)
-
-    st.markdown(f"#### :{BADGE_COLOURS[lp.regime.name]}-background[{lp.regime.name.upper()}] &nbsp; "
-                f"{session.escape_md(lp.regime.text)}")
-
-    left, right = (st.container(), st.container()) if present else st.columns(2)
-    with left:
-        st.plotly_chart(fig_lab.norms_figure(lp.point, tokens, present=present), width="stretch",
-                        config=theme.PLOTLY_CONFIG, key="lab_norms")
-    with right:
-        fig = fig_lab.phase_figure(grid_sweep(spec), lp.w_h, present=present,
-                                   traces=phase_traces(spec, present))
-        st.plotly_chart(fig, width="stretch", config=theme.PLOTLY_CONFIG, key="lab_phase")
-
-    left, right = (st.container(), st.container()) if present else st.columns([2, 1])
-    with left:
-        comparison(lp, tokens, present)
-    with right:
-        st.markdown("##### Gradient clipping")
-        if clip > 0:
-            st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(lp.clipped.pre_norm))
-            st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(lp.clipped.post_norm),
-                      "clipped" if lp.clipped.clipped else "below the threshold: unchanged",
-                      delta_color="off")
-            st.caption(f"g ← g · min(1, {clip:g} / ‖g‖) over every weight of the {spec.cell} and the head, "
-                       "for this sequence at this w_h. Clipping caps the step, not the vanishing.")
-        else:
-            st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(lp.clipped.pre_norm))
-            st.caption("Set a clip threshold to see the gradient before and after clipping by global norm.")
-    session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
+    tokens = tuple(lab.lab_tokens(spec, view.corpus.vocab.tokens))
+    w_h = float(settings["wh"])
+    exact = off_grid(w_h)
+    frames = wh_frames(spec, exact, present, tokens)
+    st.plotly_chart(wh_figure(spec, exact, present, tokens, w_h), width="stretch", config=theme.PLOTLY_CONFIG,
+                    key="lab_wh")
+    st.caption("Move **w_h** with the slider under the charts (or click the chart, then ← →): the curves, "
+               "the bound, the verdict above them and your w_h on the phase diagram follow at once. Every "
+               "value is exact for the grid w_h = 0, 0.05, …, 3; type any other w_h below.")
+    at_wh(spec, list(tokens), tuple(frames.values))
 
 
 session.ensure_shell()

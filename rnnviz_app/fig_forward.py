@@ -11,7 +11,6 @@ the next without a full redraw (`frame.redraw = False`), several times faster th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -614,32 +613,6 @@ def _frame_traces(g: _Geometry, view, st: _Step) -> list[dict]:
             _input_strip(g, st, view), head, _texts("labels", labels), *_panel(g, st, view)]
 
 
-def _canon(v) -> object:
-    """A comparable form of a trace value (arrays by their bytes, so NaN equals NaN)."""
-    if isinstance(v, np.ndarray):
-        return v.shape, v.dtype.str, v.tobytes()
-    return json.dumps(v, default=str, sort_keys=True)
-
-
-def _varying(per_step: list[list[dict]]) -> list[list[dict]]:
-    """Each step's traces cut down to what differs between steps (Plotly merges a frame into the traces
-    it names, so whatever no step changes travels once, in the base figure)."""
-    out = [[{} for _ in steps] for steps in per_step]
-    for i, first in enumerate(per_step[0]):
-        for key, v0 in first.items():
-            values = [steps[i][key] for steps in per_step]
-            parts = v0.keys() if isinstance(v0, dict) else [None]
-            for part in parts:
-                vals = values if part is None else [v[part] for v in values]
-                if len({_canon(v) for v in vals}) > 1:
-                    for frame, v in zip(out, vals, strict=True):
-                        if part is None:
-                            frame[i][key] = v
-                        else:
-                            frame[i].setdefault(key, {})[part] = v
-    return out
-
-
 def _animate_args(name: str | None, duration: int = 0) -> list:
     """Plotly.animate arguments: no redraw (scatter traces move in place), no transition (no easing);
     name None plays every frame from the current one on."""
@@ -729,10 +702,7 @@ def unrolled(view, present: bool = False, max_visible: int | None = None) -> Unr
                   rows=_panel_rows_count(view.cell.kind) + 1)
     per_step = [_frame_traces(g, view, _Step(k, step_window(T, k, n)[0], T)) for k in range(1, T + 1)]
     static = _static_traces(g, view)
-    varying = _varying(per_step)
-    moving = [i for i in range(len(per_step[0])) if varying[0][i]]
-    frames = [{"name": str(k), "traces": [len(static) + i for i in moving],
-               "data": [varying[k - 1][i] for i in moving]} for k in range(1, T + 1)]
+    frames = theme.animation_frames(per_step, [str(k) for k in range(1, T + 1)], len(static))
     return Unrolled(T=T, static=tuple(static), steps=tuple(tuple(p) for p in per_step),
                     frames=tuple(theme.encode_arrays(frames)), layout=_layout(g, view, T, 1))
 

@@ -8,18 +8,18 @@ the chart, not NaN or inf: an exact 0 is drawn on a "0" floor row, and values pa
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 import rnnviz as rv
 
 from . import theme
-from .lab import fmt_pow
+from .equations import html_escape
+from .lab import Regime, fmt_pow, regime_of
 
 JAC = "‖dh<sub>T</sub>/dh<sub>t</sub>‖"
 LOSS = "‖∂L/∂h<sub>t</sub>‖"
@@ -30,27 +30,16 @@ OVERFLOW_FILL = "rgba(213, 94, 0, 0.12)"
 CELL_COLOURS = {"SimpleRNN": theme.SERIES[0], "LSTM": theme.SERIES[2], "GRU": theme.SERIES[3]}
 
 
-@functools.lru_cache(maxsize=4)
-def _themed_layout_json(present: bool) -> str:
-    """theme.apply's layout (fonts, template, margins, height) for the lab's figures, computed once: applying
-    the template costs more than the rest of a figure, and the lab redraws three on every slider move."""
-    fig = theme.apply(go.Figure(), present, height=500)
-    fig.update_layout(margin={"b": 130 if present else 110, "t": 125 if present else 85})
-    return json.dumps(fig.to_dict()["layout"])
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-    return out
+def lab_layout(present: bool) -> dict:
+    """The shared theme (theme.themed_layout) with the lab's height and margins."""
+    return theme.merge(theme.themed_layout(present, height=500),
+                       {"margin": {"b": 130 if present else 110, "t": 125 if present else 85}})
 
 
 def new_figure(data: list[dict], layout: dict, present: bool = False) -> go.Figure:
-    """A themed figure from plain dicts, without plotly's per-property validation (the lab redraws on every
-    slider move; the unit tests re-validate every figure)."""
-    layout = _merge(json.loads(_themed_layout_json(present)), layout)
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    """A themed figure from plain dicts (theme.figure: no per-property validation; the unit tests
+    re-validate every figure)."""
+    return theme.figure(data, theme.merge(lab_layout(present), layout))
 
 
 def pow10_text(k: int) -> str:
@@ -205,7 +194,7 @@ def phase_traces(sweep: rv.WhSweep, present: bool = False) -> PhaseTraces:
     x, y = np.arange(sweep.T), sweep.w_h
     vals, texts = log_ticks(-c, c, max_ticks=6)
     texts[0], texts[-1] = "≤" + texts[0], "≥" + texts[-1]
-    hover = "w<sub>h</sub> = %{y:.2f}, %{x} steps back<br>" + JAC + " = 10<sup>%{customdata:.1f}</sup>"
+    hover = "w<sub>h</sub> = %{y:.2f}, %{x} steps back<br>" + JAC + " = 10<sup>%{z:.1f}</sup>"
     data = [{
         "type": "heatmap", "x": x, "y": y, "meta": "phase",
         "z": np.where(ok, np.clip(L, -c, c), np.nan).astype(np.float32),
@@ -254,3 +243,304 @@ def phase_figure(sweep: rv.WhSweep, w_h: float, *, present: bool = False,
                                     f"{sweep.w_h[-1]:g})"}},
         "shapes": shapes, "annotations": annotations}
     return new_figure([dict(d) for d in traces.data], layout, present)
+
+
+# --------------------------------------------------------------------------- the w_h slider in the browser
+
+LAB_META = "rnnviz-lab"  # layout.meta: how the page's keyboard bridge finds the chart
+REGIME_COLOURS = {"vanishing": theme.SERIES[0], "stable": theme.SERIES[2], "exploding": theme.SERIES[1],
+                  "cut": GREY}
+ZERO_COLOUR, OVERFLOW_COLOUR = "#9a9a9a", "#67000d"  # phase cells: exactly 0 / past float range
+
+
+@dataclass(frozen=True)
+class WhRow:
+    """One w_h of the slider: the sweep and row that hold its exact numbers, and its regime."""
+
+    w_h: float
+    sweep: rv.WhSweep
+    row: int
+    regime: Regime
+
+
+def wh_rows(grid: rv.WhSweep, exact: rv.WhSweep | None = None) -> list[WhRow]:
+    """Every w_h the slider offers, ascending: the grid's rows and, when it is off the grid, the exact
+    value a student typed (its own sweep, K = 1)."""
+    rows = [WhRow(float(w), grid, k, regime_of(grid, k)) for k, w in enumerate(grid.w_h)]
+    if exact is not None and not np.isclose(grid.w_h, exact.w_h[0], rtol=0, atol=1e-12).any():
+        rows.append(WhRow(float(exact.w_h[0]), exact, 0, regime_of(exact, 0)))
+    return sorted(rows, key=lambda r: r.w_h)
+
+
+def frame_name(w_h: float) -> str:
+    """The frame (and slider step) of a w_h: its shortest exact text, "1.35"."""
+    text = repr(round(float(w_h), 10))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def headline(r: WhRow) -> str:
+    """The regime badge as Plotly text: w_h, the regime in its colour, the numbers that decide it."""
+    colour = REGIME_COLOURS[r.regime.name]
+    return (f"<b>w<sub>h</sub> = {r.w_h:.2f}</b>   <span style='color:{colour}'><b>{r.regime.name.upper()}"
+            f"</b></span>   {html_escape(r.regime.text)}")
+
+
+@dataclass(frozen=True)
+class _LabGeometry:
+    """Where the two plots, the headline band and the slider sit (paper fractions)."""
+
+    present: bool
+
+    @property
+    def height(self) -> int:
+        return 900 if self.present else 600
+
+    @property
+    def norms(self) -> tuple[list[float], list[float]]:
+        """(x domain, y domain) of the gradient curves."""
+        return ([0, 0.9], [0.6, 0.9]) if self.present else ([0, 0.44], [0.0, 0.88])
+
+    @property
+    def phase(self) -> tuple[list[float], list[float]]:
+        return ([0, 0.86], [0.0, 0.42]) if self.present else ([0.55, 0.9], [0.0, 0.88])
+
+    @property
+    def head(self) -> list[float]:
+        return [0.93, 1.0]
+
+    @property
+    def margin(self) -> dict:
+        return {"l": 80, "r": 30, "t": 70 if self.present else 60, "b": 210 if self.present else 170}
+
+
+def _curve_traces(r: WhRow, words: np.ndarray, present: bool, floor: float) -> list[dict]:
+    """The gradient curves at one w_h (x = steps back, y = log10), exact zeros as x marks on the floor;
+    `words` names each point (hover)."""
+    s = theme.sizes(present)
+    sw, k = r.sweep, r.row
+    series = [Series(JAC, sw.log10_jac[k], theme.SERIES[0], key="jac", width=2.5),
+              Series(LOSS, sw.log10_loss_grad[k], theme.SERIES[1], key="loss")]
+    if sw.log10_bound is not None:
+        series.append(Series(BOUND, sw.log10_bound[k], GREY, "dash", key="bound"))
+    x = sw.steps_back.astype(np.float32)
+    out = []
+    for se in series:
+        v = np.asarray(se.log10, dtype=float)
+        where = "%{x} steps back (%{customdata})<br>"
+        out.append({"type": "scatter", "mode": "lines", "name": se.name, "meta": se.key, "x": x,
+                    "y": np.where(np.isfinite(v), v, np.nan).astype(np.float32), "customdata": words,
+                    "hovertemplate": f"{where}{se.name} = 10<sup>%{{y:.2f}}</sup><extra></extra>",
+                    "line": {"color": se.colour, "dash": se.dash,
+                             "width": s.line + se.width + (0 if se.dash == "solid" else -0.5)}})
+        zero = np.flatnonzero(np.isneginf(v))  # usually none: the arrays hold only the zeros
+        out.append({"type": "scatter", "mode": "markers", "name": f"{se.name} = 0 exactly",
+                    "meta": f"{se.key}-zero", "showlegend": False, "x": x[zero], "customdata": words[zero],
+                    "y": np.full(zero.size, floor, dtype=np.float32),
+                    "hovertemplate": f"{where}{se.name} = 0 exactly<extra></extra>",
+                    "marker": {"symbol": "x-thin", "size": s.marker,
+                               "line": {"width": 2, "color": se.colour}}})
+    return out
+
+
+@dataclass(frozen=True)
+class _LogAxis:
+    """The log axis of one w_h's curves (as norms_figure draws it): exact zeros on a floor row under the
+    smallest value, overflow (> 1.8e308) in a band above float range."""
+
+    floor: float
+    bottom: float
+    top: float
+    hi: float
+    tickvals: tuple[float, ...]
+    ticktext: tuple[str, ...]
+
+    def layout(self) -> dict:
+        return {"range": [self.bottom, self.top], "tickvals": list(self.tickvals),
+                "ticktext": list(self.ticktext)}
+
+
+def _log_axis(r: WhRow) -> _LogAxis:
+    sw, k = r.sweep, r.row
+    rows = [sw.log10_jac[k], sw.log10_loss_grad[k]] + ([] if sw.log10_bound is None else [sw.log10_bound[k]])
+    finite = [v[np.isfinite(v)] for v in rows]
+    allv = np.concatenate([f for f in finite if f.size] or [np.zeros(1)])
+    lo, hi = float(min(allv.min(), 0.0)), float(max(allv.max(), 0.0))
+    pad = max(0.06 * (hi - lo), 0.5)
+    has_zero = any(np.isneginf(v).any() for v in rows)
+    floor = lo - 3 * pad if has_zero else lo - pad
+    vals, texts = log_ticks(lo, hi)
+    if has_zero:
+        vals, texts = [floor, *vals], ["0 (exact)", *texts]
+    return _LogAxis(floor, floor - pad * 0.5, hi + pad, hi, tuple(float(v) for v in vals), tuple(texts))
+
+
+def _overflow_traces(r: WhRow, axis: _LogAxis, T: int, present: bool) -> list[dict]:
+    """The band above float range and its label, when this w_h's curves reach it."""
+    show = axis.hi > rv.LOG10_MAX
+    y0, y1 = (rv.LOG10_MAX, axis.top) if show else (np.nan, np.nan)
+    band = {"type": "scatter", "mode": "lines", "meta": "overflow", "showlegend": False, "hoverinfo": "skip",
+            "x": np.array([-0.5, T - 0.5, T - 0.5, -0.5, -0.5]), "y": np.array([y0, y0, y1, y1, y0]),
+            "fill": "toself", "fillcolor": OVERFLOW_FILL, "line": {"width": 0}}
+    step = int(r.sweep.overflow_step[r.row])
+    at = f" from t = {step + 1}" if step >= 0 else ""
+    label = {"type": "scatter", "mode": "text", "meta": "overflow-label", "showlegend": False,
+             "hoverinfo": "skip", "cliponaxis": False, "x": np.array([0.0]),
+             "y": np.array([axis.top if show else np.nan]), "textposition": "bottom right",
+             "text": [f"overflow: > 1.8e308 (float64 max){at}" if show else ""],
+             "textfont": {"size": theme.sizes(present).annotation}}
+    return [band, label]
+
+
+def _marker_traces(r: WhRow, T: int, present: bool) -> list[dict]:
+    """The "your w_h" line across the phase diagram and its label."""
+    s = theme.sizes(present)
+    line = {"type": "scatter", "mode": "lines", "meta": "your-wh", "xaxis": "x2", "yaxis": "y2",
+            "showlegend": False,
+            "hoverinfo": "skip", "x": np.array([-0.5, T - 0.5]), "y": np.array([r.w_h, r.w_h]),
+            "line": {"color": "#000000", "width": s.line + 1}}
+    label = {"type": "scatter", "mode": "text", "meta": "your-wh-label", "xaxis": "x2", "yaxis": "y2",
+             "showlegend": False,
+             "hoverinfo": "skip", "cliponaxis": False, "x": np.array([T - 1.0]), "y": np.array([r.w_h]),
+             "text": [f"<b>your w<sub>h</sub> = {r.w_h:.2f}</b>"], "textposition": "top left",
+             "textfont": {"size": s.annotation, "color": "#000000"}}
+    return [line, label]
+
+
+def _head_trace(r: WhRow, present: bool) -> dict:
+    return {"type": "scatter", "mode": "text", "meta": "headline", "xaxis": "x3", "yaxis": "y3",
+            "showlegend": False,
+            "hoverinfo": "skip", "cliponaxis": False, "x": np.array([0.002]), "y": np.array([0.5]),
+            "text": [headline(r)], "textposition": "middle right",
+            "textfont": {"size": theme.sizes(present).font + 2, "color": "#111111"}}
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return theme.colours(np.zeros(1), [[0, colour], [1, colour]], 0, 1)[0]
+
+
+def _phase_static(grid: rv.WhSweep, present: bool) -> tuple[dict, dict]:
+    """The phase diagram's picture (a layout image) and its invisible heatmap (hover, colour bar)."""
+    c = phase_clamp(grid)
+    L = grid.log10_jac[:, ::-1]  # columns in steps-back order
+    ok = np.isfinite(L) & (L <= rv.LOG10_MAX)
+    rgb = theme.colours(np.where(ok, L, 0.0)[::-1], theme.STATE_SCALE, -c, c)  # image rows: top = largest w_h
+    rgb[np.isneginf(L)[::-1]] = _rgb(ZERO_COLOUR)
+    rgb[(~np.isneginf(L) & ~ok)[::-1]] = _rgb(OVERFLOW_COLOUR)
+    K, T = L.shape
+    dw = float(grid.w_h[1] - grid.w_h[0]) if K > 1 else 1.0
+    cell = max(2, min(12, 600 // K)), max(1, min(12, 1200 // T))
+    image = {"source": theme.heat_image(rgb, cell, gap=0), "xref": "x2", "yref": "y2", "x": -0.5,
+             "y": float(grid.w_h[-1]) + dw / 2, "sizex": T, "sizey": K * dw, "xanchor": "left",
+             "yanchor": "top", "sizing": "stretch", "layer": "below"}
+    vals, texts = log_ticks(-c, c, max_ticks=6)
+    texts[0], texts[-1] = "≤" + texts[0], "≥" + texts[-1]
+    hover = "w<sub>h</sub> = %{y:.2f}, %{x} steps back<br>" + JAC + " = 10<sup>%{z:.1f}</sup>"
+    heat = {"type": "heatmap", "x": np.arange(T), "y": grid.w_h, "meta": "phase", "xaxis": "x2",
+            "yaxis": "y2",
+            "z": np.where(ok, L, np.nan).astype(np.float32), "opacity": 0,  # the picture shows it
+            "hovertemplate": hover + "<extra></extra>",
+            "zmin": -c, "zmax": c, "colorscale": get_colorscale(theme.STATE_SCALE),  # the picture's, exactly
+            "colorbar": {"title": {"text": f"{JAC}<br>(log scale)", "side": "top"}, "tickvals": vals,
+                         "ticktext": texts, "thickness": 20 if present else 14, "len": 0.5, "y": 0.0,
+                         "yanchor": "bottom"}}
+    return image, heat
+
+
+def _lab_layout(g: _LabGeometry, grid: rv.WhSweep) -> dict:
+    s = theme.sizes(g.present)
+    T = grid.T
+    (nx, ny), (px, py) = g.norms, g.phase
+    hidden = {"visible": False, "fixedrange": True, "range": [0, 1]}
+    act = f" ({grid.activation})" if grid.cell == "SimpleRNN" else ""
+    notes = [
+        {"text": f"<b>Gradient vs steps back</b> ({grid.cell}{act}, T = {T})", "x": nx[0], "y": ny[1],
+         "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+         "font": {"size": s.font}},
+        {"text": f"<b>Phase diagram</b>: {JAC} for every w<sub>h</sub>", "x": px[0], "y": py[1],
+         "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+         "font": {"size": s.font}}]
+    if np.isneginf(grid.log10_jac).any():
+        notes.append({"text": "grey = exactly 0 (the chain is cut)", "x": px[1], "y": py[0], "xref": "paper",
+                      "yref": "paper", "xanchor": "right", "yanchor": "top", "yshift": -52,
+                      "showarrow": False, "font": {"size": s.annotation}})
+    shapes = [{"type": "line", "xref": "x2 domain", "x0": 0, "x1": 1, "yref": "y2", "y0": 1.0, "y1": 1.0,
+               "line": {"color": GREY, "dash": "dot", "width": 1.5}}]
+    return {
+        "title": {"text": f"Gradient lab: w<sub>h</sub> from {grid.w_h[0]:g} to {grid.w_h[-1]:g}"},
+        "meta": LAB_META, "height": g.height, "margin": g.margin, "hovermode": "closest",
+        "xaxis": {"domain": nx, "anchor": "y", "range": [-0.5, T - 0.5], "nticks": 10,
+                  "title": {"text": "steps back from the last word (T − t)"}},
+        "yaxis": {"domain": ny, "anchor": "x", "zeroline": False, "title": {"text": "norm (log scale)"}},
+        "xaxis2": {"domain": px, "anchor": "y2", "range": [-0.5, T - 0.5], "nticks": 10, "showgrid": False,
+                   "title": {"text": "steps back from the last word (T − t)"}},
+        "yaxis2": {"domain": py, "anchor": "x2",
+                   "range": [float(grid.w_h[0]) - 0.025, float(grid.w_h[-1]) + 0.025],
+                   "showgrid": False, "zeroline": False,
+                   "title": {"text": f"w<sub>h</sub> ({grid.w_h.size} values from {grid.w_h[0]:g} to "
+                                     f"{grid.w_h[-1]:g})"}},
+        "xaxis3": {**hidden, "domain": [0, 1], "anchor": "y3"},
+        "yaxis3": {**hidden, "domain": g.head, "anchor": "x3"},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.16 if not g.present else 0.52,
+                   "xanchor": "left",
+                   "x": 0.0, "font": {"size": s.font}},
+        "shapes": shapes, "annotations": notes}
+
+
+def _wh_slider(rows: list[WhRow], active: int, present: bool) -> dict:
+    s = theme.sizes(present)
+    anim = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+    steps = [{"label": frame_name(r.w_h) if abs(r.w_h * 2 - round(r.w_h * 2)) < 1e-9 else "",
+              "method": "animate", "args": [[frame_name(r.w_h)], anim]} for r in rows]
+    return {"active": active, "steps": steps, "x": 0.1, "len": 0.9, "y": 0, "yanchor": "top",
+            "pad": {"t": 130 if present else 95, "b": 0}, "currentvalue": {"visible": False},
+            "transition": {"duration": 0}, "font": {"size": s.tick}, "name": "w_h"}
+
+
+@dataclass(frozen=True, eq=False)
+class WhFrames:
+    """Every w_h of the slider as an animation frame of one figure (gradient curves, the regime headline,
+    the "your w_h" line on the phase diagram), built once; `figure(w_h)` opens it at a w_h."""
+
+    rows: tuple[WhRow, ...]
+    static: tuple[dict, ...]
+    steps: tuple[tuple[dict, ...], ...]
+    frames: tuple[dict, ...]
+    layout: dict
+
+    @property
+    def values(self) -> list[float]:
+        return [r.w_h for r in self.rows]
+
+    def index(self, w_h: float) -> int:
+        """The frame of the w_h nearest to `w_h`."""
+        return int(np.argmin(np.abs(np.array(self.values) - float(w_h))))
+
+    def figure(self, w_h: float) -> go.Figure:
+        k = self.index(w_h)
+        layout = theme.merge(self.layout, self.frames[k]["layout"])
+        layout["sliders"] = [{**layout["sliders"][0], "active": k}]
+        return theme.figure(self.static + self.steps[k], layout, self.frames)
+
+
+def wh_frames(grid: rv.WhSweep, exact: rv.WhSweep | None = None, tokens: Sequence[str] | None = None, *,
+              present: bool = False) -> WhFrames:
+    """The lab's figure with the whole w_h grid (and an exact typed value) as frames: moving Plotly's
+    slider shows each w_h's exact curves, bound, regime and phase-diagram marker in the browser. The phase
+    diagram and the axes never change between frames (fixed log range over every w_h)."""
+    rows = wh_rows(grid, exact)
+    g = _LabGeometry(present)
+    words = np.array(step_names(tokens, grid.T), dtype=object)[::-1]  # point i is i steps back
+    image, heat = _phase_static(grid, present)
+    axes = [_log_axis(r) for r in rows]
+    per = [[_head_trace(r, present), *_overflow_traces(r, ax, grid.T, present),
+            *_curve_traces(r, words, present, ax.floor), *_marker_traces(r, grid.T, present)]
+           for r, ax in zip(rows, axes, strict=True)]
+    static = [heat]
+    frames = theme.animation_frames(per, [frame_name(r.w_h) for r in rows], len(static))
+    for frame, ax in zip(frames, axes, strict=True):  # each w_h's own log range (its ticks move with it)
+        frame["layout"] = {"yaxis": ax.layout()}
+    layout = theme.merge(lab_layout(present), _lab_layout(g, grid))
+    layout["images"] = [image]
+    layout["sliders"] = [_wh_slider(rows, 0, present)]
+    return WhFrames(rows=tuple(rows), static=tuple(static), steps=tuple(tuple(p) for p in per),
+                    frames=tuple(theme.encode_arrays(frames)), layout=layout)

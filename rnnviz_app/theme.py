@@ -148,6 +148,37 @@ def heat_image(rgb: np.ndarray, cell: tuple[int, int] = (12, 12), gap: int = 1,
     return "data:image/png;base64," + base64.b64encode(_png(img)).decode("ascii")
 
 
+# --------------------------------------------------------------------------- animation frames
+
+
+def _canon(v: Any) -> Any:
+    """A comparable form of a trace value (arrays by their bytes, so NaN equals NaN)."""
+    if isinstance(v, np.ndarray):
+        return v.shape, v.dtype.str, v.tobytes()
+    return json.dumps(v, default=str, sort_keys=True)
+
+
+def animation_frames(per_step: Sequence[Sequence[dict]], names: Sequence[str], first: int = 0) -> list[dict]:
+    """Plotly frames from the full traces of every step (the same traces, in the same order, at each step),
+    cut down to what differs between steps: Plotly merges a frame into the traces it names, key by key, so
+    what no step changes travels once, with the figure. `first` is the index of the first of these traces
+    in the figure's data; traces that never change are left out of the frames."""
+    parts: list[list[dict]] = [[{} for _ in steps] for steps in per_step]
+    for i, base in enumerate(per_step[0]):
+        for key, v0 in base.items():
+            for sub in (v0.keys() if isinstance(v0, Mapping) else [None]):
+                vals = [steps[i][key] if sub is None else steps[i][key][sub] for steps in per_step]
+                if len({_canon(v) for v in vals}) > 1:
+                    for part, v in zip(parts, vals, strict=True):
+                        if sub is None:
+                            part[i][key] = v
+                        else:
+                            part[i].setdefault(key, {})[sub] = v
+    moving = [i for i in range(len(per_step[0])) if any(part[i] for part in parts)]
+    return [{"name": name, "traces": [first + i for i in moving], "data": [part[i] for i in moving]}
+            for name, part in zip(names, parts, strict=True)]
+
+
 _TYPED = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
           "float32": "f4", "float64": "f8"}  # NumPy dtypes Plotly.js reads as typed arrays
 

@@ -4,6 +4,7 @@ the core's numbers, take a gradient-descent step that lowers the loss, and pass 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,15 +196,19 @@ def test_bptt_sentence_without_label_lets_the_user_choose_y() -> None:
 # ------------------------------------------------------------------------------------------- the lab
 
 
+LAB = "Gradient lab"  # the chart: the curves, the phase diagram and the w_h slider, every w_h a frame
+
+
 def earliest(at: AppTest) -> float:
-    """log10 ‖dh_T/dh_1‖ as plotted: the jac curve at the largest steps-back value."""
-    jac = trace(chart(at, "Gradient vs steps back"), "jac")
+    """log10 ‖dh_T/dh_1‖ as plotted at the chart's w_h: the jac curve at the largest steps-back value."""
+    jac = trace(chart(at, LAB), "jac")
     x, y = decode(jac["x"]), decode(jac["y"])
     return float(y[np.argmax(x)])
 
 
 def badge(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if "-background[" in m.value).replace("\\", "")
+    """The regime headline above the curves, as text."""
+    return re.sub(r"<[^>]+>", "", trace(chart(at, LAB), "headline")["text"][0])
 
 
 def test_lab_w_h_moves_the_regime_and_the_curves() -> None:
@@ -211,25 +216,41 @@ def test_lab_w_h_moves_the_regime_and_the_curves() -> None:
     assert "VANISHING" in badge(at) and "after 119 steps back" in badge(at)
     low = earliest(at)
     spec = lab.lab_spec({**state.defaults(), "lab_act": "relu", "lab_T": 120}, 5, (0, 1, 2), 1.0)
-    assert low == pytest.approx(float(lab.sweep(spec, 0.5).log10_jac[0, 0]))
-    at = set_widget(at, "w_wh", 2.0)
+    assert low == pytest.approx(float(lab.sweep(spec, 0.5).log10_jac[0, 0]), abs=1e-4)  # float32 in the page
+    lab_chart = chart(at, LAB)
+    assert len(lab_chart["frames"]) == 61 and lab_chart["frames"][10]["name"] == "0.5"  # the whole grid
+    assert lab_chart["layout"]["sliders"][0]["active"] == 10
+    at.session_state["wh"] = 2.0  # what the browser reports once the slider settled on 2
+    at = rerun(at)
     assert "EXPLODING" in badge(at)
     assert earliest(at) - low > 20  # many orders of magnitude
-    phase = chart(at, "Phase diagram")
-    assert any(s["y0"] == 2.0 for s in phase["layout"]["shapes"])
-    assert decode(phase["data"][0]["z"]).shape == (61, 120)
+    assert list(decode(trace(chart(at, LAB), "your-wh")["y"])) == [2.0, 2.0]  # marked on the phase diagram
+    assert decode(trace(chart(at, LAB), "phase")["z"]).shape == (61, 120)
+
+
+def test_lab_a_typed_w_h_is_computed_exactly_and_joins_the_slider() -> None:
+    at = open_page("pages/lab.py", lab_act="relu", lab_T=120)
+    at = set_widget(at, "w_wh", 1.37)  # off the grid: computed on the server
+    spec_chart = chart(at, LAB)
+    names = [f["name"] for f in spec_chart["frames"]]
+    assert len(names) == 62 and "1.37" in names
+    assert spec_chart["layout"]["sliders"][0]["active"] == names.index("1.37")
+    assert badge(at).startswith("wh = 1.37")
+    spec = lab.lab_spec({**state.defaults(), "lab_act": "relu", "lab_T": 120}, 5, (0, 1, 2), 1.0)
+    assert earliest(at) == pytest.approx(float(lab.sweep(spec, 1.37).log10_jac[0, 0]), abs=1e-4)
+    assert at.query_params["wh"] in ("1.37", ["1.37"])
 
 
 def test_lab_controls_change_the_view() -> None:
     at = open_page("pages/lab.py")
-    assert len(decode(trace(chart(at, "Gradient vs steps back"), "jac")["x"])) == 100
+    assert len(decode(trace(chart(at, LAB), "jac")["x"])) == 100
     at = set_widget(at, "w_lab_T", 150)
-    assert len(decode(trace(chart(at, "Gradient vs steps back"), "jac")["x"])) == 150
+    assert len(decode(trace(chart(at, LAB), "jac")["x"])) == 150
     at = set_widget(at, "w_lab_len", "sentence")
-    assert len(decode(trace(chart(at, "Gradient vs steps back"), "jac")["x"])) == 3
+    assert len(decode(trace(chart(at, LAB), "jac")["x"])) == 3
     at = set_widget(at, "w_lab_cell", "LSTM")
-    spec = chart(at, "Gradient vs steps back")
-    assert "LSTM" in spec["layout"]["title"]["subtitle"]["text"]
+    spec = chart(at, LAB)
+    assert "LSTM" in spec["layout"]["annotations"][0]["text"]
     assert not any(d.get("meta") == "bound" for d in spec["data"])  # the bound is the SimpleRNN's
     compare = chart(at, "Three cells")
     assert [d["meta"] for d in compare["data"]][:4] == ["SimpleRNN", "LSTM", "forget", "GRU"]
@@ -249,8 +270,8 @@ def test_lab_clipping_numbers() -> None:
 def test_lab_w_h_zero_is_cut_not_blank() -> None:
     at = open_page("pages/lab.py", wh=0)
     assert "CUT" in badge(at) and "W_hh = 0" in badge(at)
-    spec = chart(at, "Gradient vs steps back")
-    assert trace(spec, "jac-zero")["x"]  # marked on the 0 row
+    spec = chart(at, LAB)
+    assert len(decode(trace(spec, "jac-zero")["x"])) == 99  # marked on the 0 row (t = T is 1: nothing back)
     assert spec["layout"]["yaxis"]["ticktext"][0] == "0 (exact)"
 
 

@@ -52,6 +52,42 @@ def wait_gates(page, active: int, cell: str = "LSTM") -> dict:
     return page.evaluate(GATES_JS, cell)
 
 
+LAB_JS = """() => {
+    // the lab chart as Plotly shows it now: the slider's w_h, the headline, the jac curve, the marker
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].reverse()
+        .find(g => g.layout && g.layout.meta === 'rnnviz-lab');
+    if (!gd) return null;
+    const tr = (m) => gd._fullData.find(d => d.meta === m);
+    const s = gd._fullLayout.sliders[0];
+    const jac = tr('jac');
+    const x = Array.from(jac.x), y = Array.from(jac.y);
+    const k = x.indexOf(Math.max(...x));
+    return {w_h: s.steps[s.active].args[0][0], headline: tr('headline').text[0].replace(/<[^>]*>/g, ''),
+            x: x, earliest: y[k], marker: Array.from(tr('your-wh').y)};
+}"""
+
+
+def settled(page) -> None:
+    """Nothing greyed: no element of a finished run left stale, and the server-side part of the lab (dimmed
+    while the slider shows another w_h than the one it was computed at) up to date."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-stale="true"]')
+                 && [...document.querySelectorAll('.st-key-lab_at_wh')]
+                    .every(el => getComputedStyle(el).opacity === '1')""", timeout=60_000)
+
+
+def lab_state(page) -> dict:
+    page.wait_for_function(f"() => ({LAB_JS})() !== null", timeout=60_000)
+    return page.evaluate(LAB_JS)
+
+
+def wait_lab(page, w_h: str) -> dict:
+    """The lab chart once its slider shows `w_h` (the frame's name, e.g. "0.65")."""
+    page.wait_for_function(f"() => {{ const d = ({LAB_JS})(); return d && d.w_h === {w_h!r}; }}",
+                           timeout=60_000)
+    return page.evaluate(LAB_JS)
+
+
 def wait_idle(page) -> None:
     from playwright.sync_api import expect
 
@@ -80,13 +116,6 @@ def wait_chart(page, words: str) -> dict:
 
 def trace(chart: dict, meta: str) -> dict:
     return next(t for t in chart["traces"] if t["meta"] == meta)
-
-
-def earliest(chart: dict) -> float:
-    """log10 ‖dh_T/dh_1‖ as drawn: the jac curve at the largest steps-back value."""
-    jac = trace(chart, "jac")
-    k = max(range(len(jac["x"])), key=lambda i: jac["x"][i])
-    return float(jac["y"][k])
 
 
 def scroll_to(page, locator, offset: int = 24) -> None:
@@ -194,37 +223,50 @@ def test_bptt_page_in_browser(page, app_server: str, screenshot_dir: Path) -> No
 def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot_dir: Path) -> None:
     from playwright.sync_api import expect
 
+    sent: list[str] = []  # what the page sends to the server over Streamlit's websocket
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     # the lab's defaults (tanh, generated T = 100, w_h = 1): the screenshot of the page as it opens
-    open_page(page, f"{app_server}/lab", "Gradient vs steps back, w<sub>h</sub> = 1.00")
-    wait_chart(page, "Phase diagram")
+    open_page(page, f"{app_server}/lab", "Gradient lab")
+    shown = lab_state(page)
+    assert shown["w_h"] == "1" and "VANISHING" in shown["headline"]
     no_exceptions(page)
-    scroll_to(page, page.get_by_text("w_h — the scale of W_hh"), offset=12)
+    scroll_to(page, page.locator(".st-key-lab_wh"), offset=12)
     page.screenshot(path=str(screenshot_dir / "lab.png"))
 
     # a long generated sequence with ReLU, from a vanishing w_h …
     query = "lab_act=relu&lab_T=120"
-    open_page(page, f"{app_server}/lab?{query}&wh=0.5", "Gradient vs steps back, w<sub>h</sub> = 0.50")
-    expect(page.get_by_text("VANISHING", exact=True)).to_be_visible()
-    low = earliest(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.50"))
-    assert len(trace(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.50"), "jac")["x"]) == 120
-
-    # … the slider moves with the keyboard (the lab is a fragment: only it reruns) …
-    slider = page.get_by_role("slider", name=re.compile("w_h — the scale of W_hh"))
-    slider.focus()
+    open_page(page, f"{app_server}/lab?{query}&wh=0.5", "Gradient lab")
+    shown = lab_state(page)
+    assert shown["w_h"] == "0.5" and "VANISHING" in shown["headline"] and len(shown["x"]) == 120
+    low = shown["earliest"]
+    # … the w_h slider moves in the browser, with the keyboard: nothing goes to the server …
+    del sent[:]
+    page.locator(".st-key-lab_wh").click(position={"x": 5, "y": 5})
     for _ in range(3):
-        slider.press("ArrowRight")
-    moved = wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 0.53")
+        page.keyboard.press("ArrowRight")
+    shown = wait_lab(page, "0.65")
+    assert shown["earliest"] > low and shown["marker"] == [0.65, 0.65]
+    assert lab.fmt_pow(shown["earliest"]) in shown["headline"]  # the badge says what the curve shows
+    assert sent == [], "moving w_h must not talk to the server"
+    page.wait_for_url(re.compile(r"wh=0\.65"), timeout=30_000)  # settled: one report, the link follows
     wait_idle(page)
-    assert earliest(moved) > low
-    page.wait_for_url(re.compile(r"wh=0\.53"), timeout=30_000)  # the fragment keeps the link in step
+    assert len(sent) == 1
+    expect(page.get_by_role("spinbutton", name="w_h, typed exactly (Enter)")).to_have_value("0.650")
+    settled(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    scroll_to(page, page.locator(".st-key-lab_wh"), offset=12)
+    page.mouse.move(1275, 795)
+    page.screenshot(path=str(screenshot_dir / "lab_vanishing.png"))
 
-    # … to an exploding one (set through the URL and reloaded)
-    open_page(page, f"{app_server}/lab?{query}&wh=2", "Gradient vs steps back, w<sub>h</sub> = 2.00")
-    expect(page.get_by_text("EXPLODING", exact=True)).to_be_visible()
-    high = earliest(wait_chart(page, "Gradient vs steps back, w<sub>h</sub> = 2.00"))
-    assert high - low > 20, (low, high)  # more than 20 orders of magnitude, as drawn in the page
-    phase = wait_chart(page, "Phase diagram")
-    assert any(s["y0"] == 2 for s in phase["shapes"])  # the current w_h marked
+    # … to an exploding one, typed exactly (computed on the server, added to the slider)
+    typed = page.get_by_role("spinbutton", name="w_h, typed exactly (Enter)")
+    typed.fill("2.03")
+    typed.press("Enter")
+    shown = wait_lab(page, "2.03")
+    wait_idle(page)
+    assert "EXPLODING" in shown["headline"] and lab.fmt_pow(shown["earliest"]) in shown["headline"]
+    assert shown["earliest"] - low > 20, (low, shown["earliest"])  # more than 20 orders, as drawn in the page
+    assert shown["marker"] == [2.03, 2.03]  # your w_h on the phase diagram
     compare = wait_chart(page, "Three cells")
     assert [t["meta"] for t in compare["traces"]][:4] == ["SimpleRNN", "LSTM", "forget", "GRU"]
     clip = page.get_by_label("Clip at (0 = off)")
@@ -235,5 +277,8 @@ def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot
     assert metric_value(page, "after clipping") == pytest.approx(1.0, rel=1e-3)
     assert metric_value(page, "before clipping") > 1e6
     no_exceptions(page)
-    scroll_to(page, page.get_by_text("w_h — the scale of W_hh"), offset=12)
+    settled(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    scroll_to(page, page.locator(".st-key-lab_wh"), offset=12)
+    page.mouse.move(1275, 795)
     page.screenshot(path=str(screenshot_dir / "lab_exploding.png"))

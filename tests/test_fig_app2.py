@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import itertools
+import json
 import struct
 import zlib
 
@@ -452,6 +453,74 @@ def test_compare_figure_has_three_cells_and_the_forget_product() -> None:
                                points["LSTM"].log10_forget[0][::-1])
     with pytest.raises(ValueError):
         fig_lab.compare_figure({})
+
+
+def merged(spec: dict, name: str) -> tuple[list[dict], dict]:
+    """The traces and layout as Plotly.js shows them after animating to frame `name` (the frame merged
+    into the figure key by key, as Plotly.animate does)."""
+    frame = next(f for f in spec["frames"] if f["name"] == name)
+    data = [dict(d) for d in spec["data"]]
+    for i, part in zip(frame["traces"], frame["data"], strict=True):
+        data[i].update(part)
+    axis = frame.get("layout", {}).get("yaxis", {})
+    layout = {**spec["layout"], "yaxis": {**spec["layout"]["yaxis"], **axis}}
+    return data, layout
+
+
+def meta(traces: list[dict], key: str) -> dict:
+    return next(t for t in traces if t.get("meta") == key)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_w_h_frame_carries_the_exact_sweep(cell: str) -> None:
+    spec = spec_for(lab_cell=cell, lab_T=30)
+    grid = lab.sweep(spec, lab.WH_GRID)
+    exact = lab.sweep(spec, 1.37)
+    frames = fig_lab.wh_frames(grid, exact, None)
+    d = validated(frames.figure(1.37))
+    names = [f["name"] for f in d["frames"]]
+    assert len(names) == 62 and names[:3] == ["0", "0.05", "0.1"] and names[-1] == "3"
+    assert names.index("1.37") == 28 and d["layout"]["sliders"][0]["active"] == 28  # opens at the typed w_h
+    assert d["layout"]["meta"] == fig_lab.LAB_META
+    for name, row in zip(names, fig_lab.wh_rows(grid, exact), strict=True):
+        traces, layout = merged(d, name)
+        sw, k = (exact, 0) if name == "1.37" else (grid, list(grid.w_h).index(row.w_h))
+        for key, values in (("jac", sw.log10_jac[k]), ("loss", sw.log10_loss_grad[k]),
+                            ("bound", None if sw.log10_bound is None else sw.log10_bound[k])):
+            if values is None:
+                assert not any(t.get("meta") == key for t in traces)
+                continue
+            y = as_float(meta(traces, key)["y"])
+            finite = np.isfinite(values)
+            np.testing.assert_allclose(y[finite], values[finite].astype(np.float32), rtol=0, atol=1e-4)
+            zeros = as_float(meta(traces, f"{key}-zero")["x"])
+            np.testing.assert_array_equal(np.sort(zeros), np.sort(sw.steps_back[np.isneginf(values)]))
+        regime = lab.regime_of(sw, k)
+        assert regime.name.upper() in meta(traces, "headline")["text"][0]
+        assert f"= {row.w_h:.2f}" in meta(traces, "headline")["text"][0]
+        assert list(as_float(meta(traces, "your-wh")["y"])) == [row.w_h, row.w_h]
+        lo, hi = layout["yaxis"]["range"]
+        finite_all = np.concatenate([v[np.isfinite(v)] for v in (sw.log10_jac[k], sw.log10_loss_grad[k])])
+        assert lo < finite_all.min() and hi > finite_all.max()  # each w_h's curves fit its own axis
+    phase = meta(d["data"], "phase")
+    assert arr(phase["z"]).shape == (61, 30) and phase["opacity"] == 0  # hover; the picture shows it
+    assert d["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+
+
+def test_w_h_frames_badge_matches_the_curve_and_stay_small() -> None:
+    spec = spec_for(lab_act="relu", lab_T=200)
+    grid = lab.sweep(spec, lab.WH_GRID)
+    frames = fig_lab.wh_frames(grid)
+    payload = json.dumps(frames.figure(1.0).to_dict())  # what Streamlit sends
+    assert len(payload) < 1_000_000, len(payload)
+    d = json.loads(payload)
+    for name in ("0.5", "1", "2"):
+        traces, _ = merged(d, name)
+        jac = meta(traces, "jac")
+        x, y = as_float(jac["x"]), as_float(jac["y"])
+        drawn = float(y[np.argmax(x)])  # log10 ‖dh_T/dh_1‖ as drawn
+        assert lab.fmt_pow(drawn) in meta(traces, "headline")["text"][0]
+    assert fig_lab.frame_name(0.1 + 0.2) == "0.3" and fig_lab.frame_name(2.0) == "2"
 
 
 def test_log_ticks_and_pow10_text() -> None:
