@@ -4,7 +4,7 @@ moves in the browser over a precomputed exact grid; a typed w_h is computed exac
 import streamlit as st
 
 from rnnviz import longdep
-from rnnviz_app import fig_lab, fig_train, lab, session, state, theme, train_view
+from rnnviz_app import fig_lab, fig_train, glossary, lab, session, state, theme, train_view
 from rnnviz_app.components import frame_stepper
 
 SOURCE_LABELS = {"sentence": "the sentence", "generated": "generated"}
@@ -61,7 +61,8 @@ def exact_wh_input() -> None:
     st.number_input("w_h, typed exactly (Enter)", min_value=0.0, max_value=lab.WH_MAX, step=0.01,
                     format="%.3f", key="w_wh", on_change=typed_wh,
                     help="The slider on the chart moves over w_h = 0, 0.05, …, 3 in the browser; a value "
-                         "typed here is computed exactly on the server and added to the slider.")
+                         "typed here is computed exactly on the server and added to the slider. w_h is the "
+                         "spectral radius of W_hh: " + glossary.help_text("spectral radius"))
 
 
 def controls() -> None:
@@ -83,6 +84,25 @@ def controls() -> None:
                        disabled=session.get("lab_len") != "generated")
 
 
+def use_sidebar_cell() -> None:
+    """Button callback: the lab takes the sidebar's cell and activation."""
+    session.set_value("lab_cell", session.get("cell"))
+    session.set_value("lab_act", session.get("act"))
+
+
+def settings_source(view, spec: lab.LabSpec) -> None:
+    """Where each lab setting comes from, and a button to follow the sidebar when the lab's cell differs."""
+    settings = session.settings()
+    text = lab.settings_source(settings, spec, view.corpus.sentences[view.index], view.label)
+    if spec.custom is None and lab.differs_from_sidebar(settings):
+        left, right = st.columns([3, 1.2], vertical_alignment="center")
+        left.caption(text)
+        right.button("Use the sidebar's cell and activation", key="lab_use_sidebar",
+                     on_click=use_sidebar_cell, width="stretch")
+    else:
+        st.caption(text)
+
+
 WEIGHT_LABELS = {"untrained": "untrained (random) weights", "trained": "trained (long-dependency task)"}
 
 
@@ -96,7 +116,8 @@ def comparison(lp, tokens, present: bool) -> None:
                         config=theme.PLOTLY_CONFIG, key="lab_compare")
         st.caption("**Untrained (random) weights**: seeded cells with W_hh = w_h·Q. Nothing has taught their "
                    "gates to keep anything yet, so an untrained LSTM or GRU can lose the past as fast as a "
-                   "SimpleRNN. Pick *trained* to see what training does.")
+                   "SimpleRNN. Pick *trained* to see what training does: **LSTM/GRU** is the lecture's fix "
+                   "for both vanishing and exploding gradients.")
         return
     cfg = longdep.LongDepConfig()
     k = max(cfg.ks)
@@ -119,16 +140,19 @@ def comparison(lp, tokens, present: bool) -> None:
 
 def clipping(lp, spec, clip: float) -> None:
     st.markdown("##### Gradient clipping")
+    st.caption("The lecture's fix for exploding gradients.")
+    helps = glossary.help_text("‖∂L/∂θ‖")
     if clip > 0:
-        st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(lp.clipped.pre_norm))
+        st.metric("‖∂L/∂θ‖ before clipping", lab.fmt_float(lp.clipped.pre_norm), help=helps)
         st.metric("‖∂L/∂θ‖ after clipping", lab.fmt_float(lp.clipped.post_norm),
                   "clipped" if lp.clipped.clipped else "below the threshold: unchanged",
-                  delta_color="off")
+                  delta_color="off", help=helps)
         st.caption(f"g ← g · min(1, {clip:g} / ‖g‖) over every weight of the {spec.cell} and the head, "
                    "for this sequence at this w_h. Clipping caps the step, not the vanishing.")
     else:
-        st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(lp.clipped.pre_norm))
+        st.metric("‖∂L/∂θ‖ (no clipping)", lab.fmt_float(lp.clipped.pre_norm), help=helps)
         st.caption("Set a clip threshold to see the gradient before and after clipping by global norm.")
+    st.caption(lab.badge_vs_metric(lp.point, lp.clipped.pre_norm))
 
 
 AT_WH = "lab_at_wh"  # computed on the server at the settled w_h (dimmed while the slider is elsewhere)
@@ -159,12 +183,36 @@ def at_wh(spec: lab.LabSpec, tokens: list[str], values: tuple[float, ...]) -> No
                            step=0.5, format="%g")
         clip = float(session.get("clip"))
         lp = lab.lab_point(spec, w_h, clip)  # exact, at the settled w_h (K = 1)
+        c[2].caption(lab.ceiling_sentence(lp.point))
         left, right = (st.container(), st.container()) if present else st.columns([2, 1])
         with left:
             comparison(lp, tokens, present)
         with right:
             clipping(lp, spec, clip)
     session.sync_url()  # a fragment rerun skips the end of app.py, where the URL is normally written
+
+
+def fixes(grid) -> None:
+    """The lecture's fixes, each named with where this page (or another) shows it."""
+    at_one = next(r.regime.name for r in fig_lab.wh_rows(grid) if abs(r.w_h - 1.0) < 1e-9)
+    with session.folded("The lecture's fixes, and where to see them", icon="🛠️"):
+        st.markdown(
+            "**The lecture's fixes** — for vanishing: other activations, better initialisation, skip RNNs, "
+            "LSTM; for exploding: gradient clipping, a controlled learning rate, LSTM.\n"
+            "- **Gradient clipping** (exploding): the *Clip at* box above; it caps the size of the step, it "
+            "does not bring back a vanished gradient.\n"
+            "- **Controlled learning rate** (exploding): a smaller η takes smaller steps; page 5 (Train) "
+            "runs η = 5 and η = 2 side by side.\n"
+            "- **ReLU / leaky ReLU** (vanishing): *Activation* relu above. ReLU′ = 1 wherever a unit is on, "
+            "so nothing saturates, but w_h > 1 then explodes. Leaky ReLU (a small slope below 0, so no unit "
+            "is ever fully off) is not in rnnviz.\n"
+            "- **Better (orthogonal / identity) initialisation** (both): W_hh = w_h·Q with Q orthogonal is "
+            "such an initialisation at w_h = 1, the dotted line on the phase diagram: it stretches no "
+            f"vector. On this input w_h = 1 is **{at_one}**.\n"
+            "- **Skip connections (skip RNNs)** (vanishing): a shortcut from h<sub>t−k</sub> to "
+            "h<sub>t</sub> lets the gradient jump k steps at once; not in rnnviz.\n"
+            "- **LSTM / GRU** (both): the comparison above; pick *trained* to see their gates keep "
+            "‖dh<sub>T</sub>/dh<sub>1</sub>‖ where the SimpleRNN's vanishes.", unsafe_allow_html=True)
 
 
 @st.fragment
@@ -184,14 +232,23 @@ def gradient_lab(view) -> None:
     st.caption("Move **w_h** with the slider under the charts (or click the chart, then ← →): the curves, "
                "the bound, the verdict above them and your w_h on the phase diagram follow at once. Every "
                "value is exact for the grid w_h = 0, 0.05, …, 3; type any other w_h below.")
+    settings_source(view, spec)
+    grid = grid_sweep(spec)
+    st.markdown(f"**On this input**: {lab.regime_summary(grid)}")
     at_wh(spec, list(tokens), tuple(frames.values))
+    fixes(grid)
 
 
 session.ensure_shell()
 st.title("6 · Gradient lab")
-st.markdown("Going back one step multiplies the gradient by ∂hₜ/∂hₜ₋₁. Going back k steps multiplies k "
-            "such factors, so it shrinks like (γ·w_h)ᵏ or grows like it. Slide **w_h** (W_hh = w_h·Q, Q "
-            "orthogonal; with hidden size 1 it is the lecture's scalar w_h) and watch.")
+glossary.glossary_popover(st)
+session.intro("Going back one step multiplies the gradient by ∂hₜ/∂hₜ₋₁ = diag(f′(aₜ))·W_hhᵀ. Going back k "
+              "steps multiplies k such factors, so ‖∂h_T/∂h_t‖ is **at most** (γ·w_h)ᵏ: a ceiling, not a "
+              "forecast. With tanh, f′ ≤ 1 and it shrinks as w_h grows (the units saturate, f′ → 0), so "
+              "**tanh alone never explodes here**. ReLU has f′ = 1 wherever a unit is on, so the ceiling is "
+              "reached and w_h > 1 explodes: the lecture's point. Slide **w_h** (W_hh = w_h·Q, Q orthogonal: "
+              "Q turns a vector without changing its length, so W_hh stretches every vector by exactly w_h; "
+              "with hidden size 1 it is the lecture's scalar w_h) and watch.")
 st.latex(r"\frac{\partial h_T}{\partial h_t} = \prod_{s=t+1}^{T}\frac{\partial h_s}{\partial h_{s-1}},\qquad"
          r"\frac{\partial h_s}{\partial h_{s-1}} = \mathrm{diag}\big(f'(a_s)\big)\,W_{hh}^{\top}")
 st.latex(r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t},\qquad "
@@ -200,11 +257,13 @@ st.latex(r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\| \le (\gamma\, w_h)^{T-t
 view = session.model_or_stop()
 if session.custom_weights() is not None:
     st.caption("The lab runs on your uploaded cell: its own W_hh is rescaled so that each gate block has "
-               "spectral radius w_h (w_h = its current radius reproduces your weights). The other two "
+               "spectral radius w_h (how much repeated multiplication stretches a vector in the long run; "
+               "w_h = its current radius reproduces your weights). The other two "
                "cells in the side-by-side comparison are seeded ones with W_hh = w_h·Q.")
 gradient_lab(view)
 st.caption("**Generated input**: T words drawn at random (seeded by the sidebar's seed) from the corpus "
            "vocabulary; with ReLU only from the words that switch on the most units, so the input itself "
            "never turns them off. The loss is the many-to-one loss of page 4 with the sentence's label "
-           "(y = 0 when there is none, as for a generated sequence). Norms are exact (spectral norms of the "
-           "products, computed in log space): 0 means exactly zero, and nothing is an overflowed ∞.")
+           "(y = 0 when there is none, as for a generated sequence). Norms are exact: each is the spectral "
+           "norm (the most the product can stretch a vector), computed from logarithms so that 1e-300 "
+           "stays 1e-300 instead of rounding to 0; 0 means exactly zero, and nothing is an overflowed ∞.")

@@ -177,6 +177,26 @@ def phase_clamp(sweep: rv.WhSweep) -> float:
     return float(min(max(np.ceil(c / 5) * 5, 5.0), 60.0))
 
 
+PHASE_KEY = "blue vanishing · white stable · red exploding"  # the diverging scale, white at ‖·‖ = 1
+CUT_KEY = "× = exactly 0 (the chain is cut)"
+
+
+def cut_markers(sweep: rv.WhSweep, present: bool = False, axes: tuple[str, str] = ("x", "y")) -> dict | None:
+    """An × on every phase-diagram cell where ‖dh_T/dh_t‖ is exactly 0 (columns in steps-back order), so a
+    cut chain never looks like a colour of the scale; None when there is none."""
+    L = sweep.log10_jac[:, ::-1]
+    k, j = np.nonzero(np.isneginf(L))  # (w_h row, steps back) of each exact zero
+    if k.size == 0:
+        return None
+    s = theme.sizes(present)
+    return {"type": "scatter", "mode": "markers", "meta": "phase-cut", "xaxis": axes[0], "yaxis": axes[1],
+            "x": j.astype(np.float32), "y": sweep.w_h[k].astype(np.float32), "showlegend": False,
+            "marker": {"symbol": "x-thin", "size": max(6, s.marker - 2), "color": "#000000",
+                       "line": {"width": 1.5, "color": "#000000"}},
+            "hovertemplate": f"w<sub>h</sub> = %{{y:.2f}}, %{{x}} steps back<br>{JAC} = 0 exactly (the chain "
+                             "is cut)<extra></extra>"}
+
+
 @dataclass(frozen=True, eq=False)
 class PhaseTraces:
     """The heatmap traces of a sweep (independent of the current w_h, so a page can cache them)."""
@@ -199,7 +219,7 @@ def phase_traces(sweep: rv.WhSweep, present: bool = False) -> PhaseTraces:
         "type": "heatmap", "x": x, "y": y, "meta": "phase",
         "z": np.where(ok, np.clip(L, -c, c), np.nan).astype(np.float32),
         "customdata": np.where(ok, L, np.nan).astype(np.float32), "hovertemplate": hover + "<extra></extra>",
-        "zmin": -c, "zmax": c, "zmid": 0, "colorscale": theme.STATE_SCALE,
+        "zmin": -c, "zmax": c, "zmid": 0, "colorscale": get_colorscale(theme.STATE_SCALE),  # white at 0
         "colorbar": {"title": {"text": f"{JAC}<br>(log scale)", "side": "top"}, "tickvals": vals,
                      "ticktext": texts, "thickness": 20 if present else 14, "len": 0.9}}]
     for mask, colour, label in ((np.isneginf(L), "#9a9a9a", "0 exactly (the chain is cut)"),
@@ -210,6 +230,9 @@ def phase_traces(sweep: rv.WhSweep, present: bool = False) -> PhaseTraces:
                 "colorscale": [[0, colour], [1, colour]], "showscale": False, "meta": f"phase-{colour}",
                 "hovertemplate": f"w<sub>h</sub> = %{{y:.2f}}, %{{x}} steps back<br>{JAC}: {label}"
                                  "<extra></extra>"})
+    cut = cut_markers(sweep, present)
+    if cut is not None:
+        data.append(cut)
     return PhaseTraces(data=tuple(data), clamp=c)
 
 
@@ -233,11 +256,12 @@ def phase_figure(sweep: rv.WhSweep, w_h: float, *, present: bool = False,
     if np.isneginf(sweep.log10_jac).any():
         annotations.append({"x": 0, "xref": "paper", "y": -0.2, "yref": "paper", "xanchor": "left",
                             "yanchor": "top", "showarrow": False, "font": {"size": s.annotation},
-                            "text": "grey = exactly 0 (the chain is cut)"})
+                            "text": CUT_KEY})
     act = f" ({sweep.activation})" if sweep.cell == "SimpleRNN" else ""
+    cut = " · × exactly 0 (cut)" if np.isneginf(sweep.log10_jac).any() else ""
     layout = {
         "title": _title(f"Phase diagram: {JAC} for every w<sub>h</sub>",
-                        f"{sweep.cell}{act}: blue vanishing · white stable · red exploding"),
+                        f"{sweep.cell}{act}: {PHASE_KEY}{cut}"),
         "xaxis": {"title": {"text": "steps back from the last word (T − t)"}, "nticks": 10},
         "yaxis": {"title": {"text": f"w<sub>h</sub> ({sweep.w_h.size} values from {sweep.w_h[0]:g} to "
                                     f"{sweep.w_h[-1]:g})"}},
@@ -459,10 +483,10 @@ def _lab_layout(g: _LabGeometry, grid: rv.WhSweep) -> dict:
         {"text": f"<b>Phase diagram</b>: {JAC} for every w<sub>h</sub>", "x": px[0], "y": py[1],
          "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom", "showarrow": False,
          "font": {"size": s.font}}]
-    if np.isneginf(grid.log10_jac).any():
-        notes.append({"text": "grey = exactly 0 (the chain is cut)", "x": px[1], "y": py[0], "xref": "paper",
-                      "yref": "paper", "xanchor": "right", "yanchor": "top", "yshift": -52,
-                      "showarrow": False, "font": {"size": s.annotation}})
+    cut = f" · {CUT_KEY}" if np.isneginf(grid.log10_jac).any() else ""
+    notes.append({"text": PHASE_KEY + cut, "x": px[1], "y": py[0], "xref": "paper", "yref": "paper",
+                  "xanchor": "right", "yanchor": "top", "yshift": -52, "showarrow": False,
+                  "font": {"size": s.annotation}})
     shapes = [{"type": "line", "xref": "x2 domain", "x0": 0, "x1": 1, "yref": "y2", "y0": 1.0, "y1": 1.0,
                "line": {"color": GREY, "dash": "dot", "width": 1.5}}]
     return {
@@ -535,7 +559,8 @@ def wh_frames(grid: rv.WhSweep, exact: rv.WhSweep | None = None, tokens: Sequenc
     per = [[_head_trace(r, present), *_overflow_traces(r, ax, grid.T, present),
             *_curve_traces(r, words, present, ax.floor), *_marker_traces(r, grid.T, present)]
            for r, ax in zip(rows, axes, strict=True)]
-    static = [heat]
+    cut = cut_markers(grid, present, ("x2", "y2"))
+    static = [heat] if cut is None else [heat, cut]
     frames = theme.animation_frames(per, [frame_name(r.w_h) for r in rows], len(static))
     for frame, ax in zip(frames, axes, strict=True):  # each w_h's own log range (its ticks move with it)
         frame["layout"] = {"yaxis": ax.layout()}

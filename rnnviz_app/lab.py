@@ -16,6 +16,7 @@ import numpy as np
 import rnnviz as rv
 from rnnviz import presets
 
+from .equations import md_escape
 from .model import initial_state, make_cell
 
 # --------------------------------------------------------------------------------------------------------
@@ -442,3 +443,96 @@ def lab_point(spec: LabSpec, w_h: float, clip: float = 0.0) -> LabPoint:
 
 def lab_tokens(spec: LabSpec, vocab_tokens: Sequence[str]) -> list[str]:
     return [vocab_tokens[i] for i in spec.ids]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The lab in words: what the regimes are on this input, what the headline and the metric measure, and
+# where each setting comes from
+# --------------------------------------------------------------------------------------------------------
+
+
+def regime_ranges(grid: rv.WhSweep) -> list[tuple[str, float, float]]:
+    """The sweep's rows (ascending w_h) grouped into runs of one regime: (name, first w_h, last w_h)."""
+    runs: list[tuple[str, float, float]] = []
+    for k, w in enumerate(grid.w_h):
+        name = regime_of(grid, k).name
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1], float(w))
+        else:
+            runs.append((name, float(w), float(w)))
+    return runs
+
+
+def _span(lo: float, hi: float) -> str:
+    return f"w_h = {lo:g}" if lo == hi else f"w_h {lo:g}–{hi:g}"
+
+
+def regime_summary(grid: rv.WhSweep) -> str:
+    """Every regime of the grid in one sentence, e.g. "cut at w_h = 0 · vanishing for w_h 0.05–3 · never
+    exploding"; for a tanh SimpleRNN that never explodes, why (tanh′ ≤ 1 and it saturates)."""
+    parts = [f"{name} for {_span(lo, hi)}" for name, lo, hi in regime_ranges(grid)]
+    names = {name for name, _, _ in regime_ranges(grid)}
+    if "exploding" not in names:
+        parts.append("never exploding")
+    text = " · ".join(parts)
+    if grid.cell == "SimpleRNN" and grid.activation == "tanh" and "exploding" not in names:
+        text += (". tanh′ ≤ 1, and the larger w_h, the more the units saturate (tanh′ → 0): the ceiling "
+                 "(γ·w_h)ᵏ is never reached, so tanh alone does not explode here")
+    elif grid.cell == "SimpleRNN" and grid.activation == "relu" and "exploding" in names:
+        text += (". ReLU′ = 1 wherever a unit is on, so the ceiling (γ·w_h)ᵏ is reached and w_h > 1 "
+                 "explodes: the lecture's point")
+    return text + "."
+
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def ceiling_sentence(point: rv.WhSweep, row: int = 0) -> str:
+    """‖dh_T/dh_1‖ beside its ceiling (γ·w_h)^(T−1) at one w_h (a SimpleRNN's bound); "" without a bound."""
+    if point.log10_bound is None or point.T < 2:
+        return ""
+    actual, bound = float(point.log10_jac[row, 0]), float(point.log10_bound[row, 0])
+    power = str(point.T - 1).translate(SUPERSCRIPT)
+    return (f"At w_h = {float(point.w_h[row]):.2f}: ‖dh_T/dh_1‖ = {fmt_pow(actual)}, its ceiling "
+            f"(γ·w_h){power} = {fmt_pow(bound)}: a ceiling, not a forecast.")
+
+
+def badge_vs_metric(point: rv.WhSweep, grad_norm: float) -> str:
+    """Why the regime headline and the ‖∂L/∂θ‖ metric can disagree: they measure different things."""
+    lj = float(point.log10_jac[0, 0])
+    return (f"The headline above the chart reads only ‖dh_T/dh_1‖ = {fmt_pow(lj)}: how much the first word "
+            "can still move the last state (vanishing ≤ 1e-3 < stable < 1e3 ≤ exploding). ‖∂L/∂θ‖ = "
+            f"{fmt_float(grad_norm)} is the size of the whole weight gradient, a sum over all {point.T} "
+            "steps: the last few steps can make it large while the far ones vanish, so the two can "
+            "disagree.")
+
+
+def differs_from_sidebar(settings: Mapping[str, Any]) -> bool:
+    """The lab's cell (or a SimpleRNN's activation) is not the sidebar's."""
+    if settings["lab_cell"] != settings["cell"]:
+        return True
+    return settings["cell"] == "SimpleRNN" and settings["lab_act"] != settings["act"]
+
+
+def settings_source(settings: Mapping[str, Any], spec: LabSpec, sentence: str, label: float | None) -> str:
+    """Where each of the lab's settings comes from (Markdown): its own cell, activation and input, the
+    sidebar's H, seed and h₀ (and what the sidebar says when the two differ). `sentence` and `label` are
+    the sidebar's."""
+    def cell_name(kind: str, act: str) -> str:
+        return f"{kind} ({act})" if kind == "SimpleRNN" else kind
+
+    if spec.custom is not None:
+        cell = f"your uploaded {spec.cell}, H = {spec.H} (page 7)"
+    else:
+        cell = f"{cell_name(spec.cell, spec.activation)} (the lab's own choice above)"
+    if spec.source == "sentence":
+        y = f"label y = {int(label)}" if label is not None else "no label, so y = 0"
+        source = f"the sidebar's sentence “{md_escape(sentence)}” ({spec.T} words, {y})"
+    else:
+        source = f"{spec.T} generated words (seeded), label y = 0"
+    text = (f"**The lab runs**: cell {cell} · input: {source} · H = {spec.H}, seed {spec.seed} and "
+            f"h₀ {spec.h0} from the sidebar.")
+    if spec.custom is None and differs_from_sidebar(settings):
+        text += (f" The sidebar's cell is {cell_name(settings['cell'], settings['act'])}: the lab does not "
+                 "follow it.")
+    return text

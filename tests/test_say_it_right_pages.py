@@ -5,15 +5,16 @@ back. Tests move through the pages as a student does: one setting after another 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
-from apptools import open_page, rerun, set_widget
+from apptools import decode, open_page, rerun, set_widget
 from streamlit.testing.v1 import AppTest
 
 import rnnviz as rv
 from rnnviz_app import equations as eq
-from rnnviz_app import fig_gates
+from rnnviz_app import fig_gates, fig_lab, glossary, lab, state
 from rnnviz_app.model import build_model
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
@@ -63,7 +64,7 @@ def popover_labels(at: AppTest) -> list[str]:
 # --------------------------------------------------------------------------- the glossary on every page
 
 
-@pytest.mark.parametrize("name", ["forward", "gates", "train", "types"])
+@pytest.mark.parametrize("name", ["forward", "gates", "lab", "train", "types"])
 def test_glossary_popover_under_the_title(name: str) -> None:
     at = open_page(f"pages/{name}.py")
     assert GLOSSARY in popover_labels(at)
@@ -283,6 +284,140 @@ def test_gates_clouds_preset_says_it_is_a_short_dependency() -> None:
     assert "Riya · Delhi · London is the long one: Delhi has to be kept for 11 words" in info
     set_widget(at, "w_corpus", "movie was good | 1")  # another sentence: no clouds note
     assert "short dependency" not in page_text(at)
+
+
+# --------------------------------------------------------------------------- the Gradient lab
+
+LAB = "Gradient lab"
+
+
+def lab_trace(at: AppTest, meta: str) -> dict:
+    return next(d for d in chart(at, LAB)["data"] if d.get("meta") == meta)
+
+
+def headline(at: AppTest) -> str:
+    return re.sub(r"<[^>]+>", "", lab_trace(at, "headline")["text"][0])
+
+
+def lab_spec(**settings) -> lab.LabSpec:
+    return lab.lab_spec({**state.defaults(), **settings}, 5, (0, 1, 2), 1.0)
+
+
+def test_lab_intro_says_the_bound_is_a_ceiling_and_why_tanh_never_explodes() -> None:
+    at = open_page("pages/lab.py", wh=3)
+    text = page_text(at)
+    assert "is **at most** (γ·w_h)ᵏ: a ceiling, not a forecast" in text
+    assert "**tanh alone never explodes here**" in text and "ReLU has f′ = 1 wherever a unit is on" in text
+    assert "shrinks like (γ·w_h)ᵏ or grows like it" not in text  # the old two-sided wording
+    grid = lab.sweep(lab_spec(), lab.WH_GRID)
+    assert "exploding" not in {name for name, _, _ in lab.regime_ranges(grid)}  # what the intro claims
+    assert "**On this input**: cut for w_h = 0 · vanishing for w_h 0.05–3 · never exploding." in text
+    point = lab.sweep(lab_spec(), 3.0)  # the issue's numbers: 5.6e-71 under a ceiling of 1.7e47
+    ceiling = "At w_h = 3.00: ‖dh_T/dh_1‖ = 5.6e-71, its ceiling (γ·w_h)⁹⁹ = 1.7e+47"
+    assert lab.ceiling_sentence(point).startswith(ceiling) and ceiling in text
+    set_widget(at, "w_lab_act", "relu")  # the same page, ReLU: the ceiling is reached and w_h > 1 explodes
+    text = page_text(at)
+    runs = lab.regime_ranges(lab.sweep(lab_spec(lab_act="relu"), lab.WH_GRID))
+    lo, hi = next((a, b) for name, a, b in runs if name == "exploding")
+    assert f"exploding for w_h {lo:g}–{hi:g}" in text and "w_h > 1 explodes: the lecture's point" in text
+    assert "tanh alone does not explode" not in text
+
+
+def test_lab_intro_is_folded_in_presentation_mode() -> None:
+    at = open_page("pages/lab.py", present=1)
+    top = [c for c in at.main.children.values() if getattr(c, "type", None) == "markdown"]
+    assert not any("a ceiling, not a forecast" in m.value for m in top)  # not above the chart
+    folded = [e for e in at.expander if e.label == "About this page"]
+    assert folded and any("a ceiling, not a forecast" in m.value for m in folded[0].markdown)
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+def test_phase_diagram_is_white_in_the_middle_and_marks_cut_cells(act: str) -> None:
+    grid = lab.sweep(lab_spec(lab_act=act, lab_T=40), lab.WH_GRID)
+    frames = fig_lab.wh_frames(grid)
+    d = frames.figure(1.0).to_dict()
+    heat = next(t for t in d["data"] if t.get("meta") == "phase")
+    assert heat["colorscale"][5] == [0.5, "rgb(247,247,247)"]  # converted: white, not plotly.js' grey
+    cut = next(t for t in d["data"] if t.get("meta") == "phase-cut")
+    assert cut["marker"]["symbol"] == "x-thin" and cut["xaxis"] == "x2"
+    k, j = np.nonzero(np.isneginf(grid.log10_jac[:, ::-1]))
+    np.testing.assert_allclose(decode(cut["x"]), j)
+    np.testing.assert_allclose(decode(cut["y"]), grid.w_h[k], atol=1e-6)
+    assert np.all(decode(cut["y"])[decode(cut["x"]) > 0] >= 0)
+    notes = " ".join(a["text"] for a in d["layout"]["annotations"])
+    assert "blue vanishing · white stable · red exploding · × = exactly 0 (the chain is cut)" in notes
+    assert "grey = exactly 0" not in notes
+    old = fig_lab.phase_figure(grid, 1.0).to_dict()  # the single-figure form agrees
+    assert old["data"][0]["colorscale"][5][1] == "rgb(247,247,247)"
+    assert any(t.get("meta") == "phase-cut" for t in old["data"])
+    assert "white stable · red exploding · × exactly 0 (cut)" in old["layout"]["title"]["subtitle"]["text"]
+
+
+def test_phase_diagram_without_cut_cells_has_no_cut_marker() -> None:
+    grid = lab.sweep(lab_spec(lab_T=20), np.array([0.5, 1.0, 2.0]))  # no w_h = 0 row: nothing is cut
+    assert fig_lab.cut_markers(grid) is None
+    d = fig_lab.wh_frames(grid).figure(1.0).to_dict()
+    assert not any(t.get("meta") == "phase-cut" for t in d["data"])
+    notes = " ".join(a["text"] for a in d["layout"]["annotations"])
+    assert "white stable" in notes and "×" not in notes
+
+
+def test_lab_badge_and_metric_say_what_each_measures() -> None:
+    at = open_page("pages/lab.py", lab_act="relu", wh=0.9)  # the issue's case: VANISHING beside 21.33
+    for wh, regime in ((0.9, "VANISHING"), (1.0, "STABLE")):
+        if wh != 0.9:
+            at.session_state["wh"] = wh  # the slider settled on 1
+            rerun(at)
+        assert regime in headline(at)
+        number = re.search(r"‖dh_T/dh_1‖ = (\S+) after", headline(at)).group(1)
+        metric = next(m for m in at.metric if m.label == "‖∂L/∂θ‖ (no clipping)")
+        assert metric.proto.help == glossary.help_text("‖∂L/∂θ‖")
+        caption = next(c.value for c in at.caption if c.value.startswith("The headline above the chart"))
+        assert f"reads only ‖dh_T/dh_1‖ = {number}: how much the first word" in caption
+        assert f"‖∂L/∂θ‖ = {metric.value} is the size of the whole weight gradient, a sum over all" in caption
+    assert metric.value == "421.6"  # STABLE beside 421.6, now explained
+
+
+def test_lab_shows_where_its_settings_come_from_and_can_follow_the_sidebar() -> None:
+    at = open_page("pages/lab.py")
+    source = next(c.value for c in at.caption if c.value.startswith("**The lab runs**"))
+    assert "cell SimpleRNN (tanh) (the lab's own choice above)" in source
+    assert "input: 100 generated words (seeded), label y = 0" in source
+    assert "H = 3, seed 0 and h₀ zeros from the sidebar" in source
+    assert "lab_use_sidebar" not in [b.key for b in at.button]  # the same cell: nothing to follow
+    set_widget(at, "w_act", "relu")  # the sidebar says relu, the lab runs tanh
+    source = next(c.value for c in at.caption if c.value.startswith("**The lab runs**"))
+    assert "The sidebar's cell is SimpleRNN (relu): the lab does not follow it." in source
+    set_widget(at, "w_cell", "GRU")
+    assert "The sidebar's cell is GRU" in next(c.value for c in at.caption if "**The lab runs**" in c.value)
+    at.button(key="lab_use_sidebar").click()
+    rerun(at)
+    source = next(c.value for c in at.caption if c.value.startswith("**The lab runs**"))
+    assert "cell GRU (the lab's own choice above)" in source and "does not follow" not in source
+    assert "GRU" in chart(at, LAB)["layout"]["annotations"][0]["text"]  # the chart follows
+    assert "lab_use_sidebar" not in [b.key for b in at.button]
+    set_widget(at, "w_lab_len", "sentence")
+    source = next(c.value for c in at.caption if c.value.startswith("**The lab runs**"))
+    assert "input: the sidebar's sentence “movie was good” (3 words, label y = 1)" in source
+
+
+def test_lab_names_the_lectures_fixes_and_explains_its_jargon() -> None:
+    at = open_page("pages/lab.py")
+    text = page_text(at)
+    for fix in ("**Gradient clipping** (exploding)", "**Controlled learning rate** (exploding)",
+                "**ReLU / leaky ReLU** (vanishing)", "**Better (orthogonal / identity) initialisation**",
+                "**Skip connections (skip RNNs)**", "**LSTM / GRU** (both)"):
+        assert fix in text, fix
+    at_one = lab.regime_of(lab.sweep(lab_spec(), 1.0)).name
+    assert f"On this input w_h = 1 is **{at_one}**." in text
+    assert "The lecture's fix for exploding gradients." in text  # at the clipping box
+    assert "**LSTM/GRU** is the lecture's fix" in text  # at the comparison
+    typed = at.number_input(key="w_wh")
+    assert glossary.help_text("spectral radius") in typed.help
+    assert "computed in log space" not in text and "computed from logarithms so that 1e-300 stays" in text
+    assert "Q turns a vector without changing its length" in text  # W_hh = w_h·Q, Q orthogonal
+    set_widget(at, "w_present", True)  # presentation mode: the fixes fold away under the chart
+    assert "The lecture's fixes, and where to see them" in [e.label for e in at.expander]
 
 
 # --------------------------------------------------------------------------- in the browser, with screenshots
