@@ -602,7 +602,31 @@ def _static_traces(g: _Geometry, view) -> list[dict]:
     words = _Text((x0 + x1) / 2, yb + 0.12,
                   f"the same W<sub>xh</sub>, W<sub>hh</sub>, b{gated} in every box: shared across time",
                   g.s.annotation if g.H <= 8 else g.s.annotation - 2, theme.SERIES[0], "top center")
-    return [_lines("strips", strips, GREY, 1, fill=fill, rect=True), bracket, _texts("shared", [words])]
+    return [_lines("strips", strips, GREY, 1, fill=fill, rect=True), bracket, _texts("shared", [words]),
+            _yhat_legend_trace()]
+
+
+def _yhat_legend_trace() -> dict:
+    """No mark of its own: it puts the ŷ square's colour scale (coloraxis2) on the page as a colour bar."""
+    return {"type": "scatter", "mode": "markers", "meta": "yhat-scale", "hoverinfo": "skip",
+            "showlegend": False, "x": np.array([NAN]), "y": np.array([NAN]),
+            "marker": {"color": np.array([0.5]), "coloraxis": "coloraxis2", "opacity": 0}}
+
+
+def _yhat_coloraxis(g: _Geometry) -> dict:
+    """The gate scale [0, 1] of the ŷ square, as a short horizontal colour bar under it."""
+    small = g.s.annotation if g.H <= 8 else g.s.annotation - 2
+    below = -0.85 - g.px(2.6 * small + 10)  # under the two lines "says … (label y = …)"
+    width = 2.8  # data units
+    span = g.x_hi - g.left
+    return {"colorscale": get_colorscale(theme.GATE_SCALE), "cmin": theme.GATE_RANGE[0],
+            "cmax": theme.GATE_RANGE[1],
+            "colorbar": {"orientation": "h", "x": (g.yhat_x - g.left) / span, "xanchor": "center",
+                         "len": width / span, "lenmode": "fraction", "y": g.paper_y(below), "yanchor": "top",
+                         "thickness": 10 if not g.present else 14, "tickvals": [0, 0.5, 1],
+                         "ticktext": ["0", "0.5", "1"], "tickfont": {"size": small - 1},
+                         "title": {"text": "ŷ colour", "side": "top", "font": {"size": small}},
+                         "outlinewidth": 0}}
 
 
 def _frame_traces(g: _Geometry, view, st: _Step) -> list[dict]:
@@ -660,6 +684,7 @@ def _layout(g: _Geometry, view, T: int, active: int) -> dict:
         "title": {"text": f"{what} unrolled over T={T} steps"}, "meta": CHART_META,
         "showlegend": False, "plot_bgcolor": "#ffffff", "hovermode": "closest", "annotations": [hint],
         "xaxis": {**axis, "range": [g.left, g.x_hi]}, "yaxis": {**axis, "range": [g.y_lo, g.y_hi]},
+        "coloraxis2": _yhat_coloraxis(g),
         "coloraxis": _state_coloraxis("h" + (", c" if g.lstm else "") + " value", side="right",
                                       len=min(0.8, 1.6 * g.H / (g.y_hi - g.y_lo) + 0.2),
                                       y=g.paper_y((g.top + g.box_bottom) / 2),

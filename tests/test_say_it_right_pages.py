@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 from apptools import decode, open_page, rerun, set_widget
+from plotly.colors import sample_colorscale
 from streamlit.testing.v1 import AppTest
 
 import rnnviz as rv
@@ -204,6 +205,25 @@ def test_forward_shows_the_concatenation_form_with_the_steps_numbers() -> None:
     set_widget(at, "w_cell", "LSTM")
     assert r"\begin{bmatrix}W_{hf}\\ W_{xf}\end{bmatrix}" in latex(at)
     assert "Shown for the forget gate" in page_text(at)
+
+
+# --------------------------------------------------------------------------- Forward: the ŷ box's colour
+
+
+def test_forward_yhat_box_has_a_colour_scale() -> None:
+    at = open_page("pages/forward.py", step=3)
+    spec = chart(at, "unrolled over")
+    scale = spec["layout"]["coloraxis2"]
+    assert scale["colorbar"]["title"]["text"] == "ŷ colour" and scale["colorbar"]["orientation"] == "h"
+    assert (scale["cmin"], scale["cmax"]) == (0, 1)
+    assert any(d.get("marker", {}).get("coloraxis") == "coloraxis2" for d in spec["data"])  # it is drawn
+    view = build_model({"step": 3})
+    square = next(d for d in spec["data"] if d.get("meta") == "yhat")
+    drawn = square["marker"]["color"][0]
+    assert drawn == sample_colorscale(scale["colorscale"], [view.yhat])[0]  # the box is on this scale
+    x0 = spec["layout"]["xaxis"]["range"][0]
+    span = spec["layout"]["xaxis"]["range"][1] - x0
+    assert scale["colorbar"]["x"] == pytest.approx((float(decode(square["x"])[0]) - x0) / span)  # under ŷ
 
 
 # --------------------------------------------------------------------------- Gates, item 6: GRU reset
