@@ -162,8 +162,10 @@ def test_probes_ask_streamlits_health_endpoint() -> None:
 def test_resources_are_one_core_per_replica() -> None:
     res = container()["resources"]
     assert res["requests"]["cpu"] == res["limits"]["cpu"] == "1"  # one process uses one core (the GIL)
-    mib = {k: int(res[k]["memory"].removesuffix("Mi")) for k in ("requests", "limits")}
-    assert 300 <= mib["requests"] <= mib["limits"] <= 1024, mib
+    mib = {k: int(res[k]["memory"].removesuffix("Mi")) if res[k]["memory"].endswith("Mi")
+           else 1024 * int(res[k]["memory"].removesuffix("Gi")) for k in ("requests", "limits")}
+    # after a long lesson the bounded caches hold ~0.5-0.7 GB (docs/load.md): the limit leaves room
+    assert 384 <= mib["requests"] <= mib["limits"] and 768 <= mib["limits"] <= 2048, mib
 
 
 def test_service_ingress_and_hpa_point_at_the_pods() -> None:
