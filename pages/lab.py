@@ -94,13 +94,9 @@ def settings_source(view, spec: lab.LabSpec) -> None:
     """Where each lab setting comes from, and a button to follow the sidebar when the lab's cell differs."""
     settings = session.settings()
     text = lab.settings_source(settings, spec, view.corpus.sentences[view.index], view.label)
+    st.caption(text)
     if spec.custom is None and lab.differs_from_sidebar(settings):
-        left, right = st.columns([3, 1.2], vertical_alignment="center")
-        left.caption(text)
-        right.button("Use the sidebar's cell and activation", key="lab_use_sidebar",
-                     on_click=use_sidebar_cell, width="stretch")
-    else:
-        st.caption(text)
+        st.button("Use the sidebar's cell and activation", key="lab_use_sidebar", on_click=use_sidebar_cell)
 
 
 WEIGHT_LABELS = {"untrained": "untrained (random) weights", "trained": "trained (long-dependency task)"}

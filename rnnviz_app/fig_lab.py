@@ -178,6 +178,7 @@ def phase_clamp(sweep: rv.WhSweep) -> float:
 
 
 PHASE_KEY = "blue vanishing · white stable · red exploding"  # the diverging scale, white at ‖·‖ = 1
+PHASE_KEY_LINES = "red: exploding<br>white: stable<br>blue: vanishing"  # the same, top to bottom of the bar
 CUT_KEY = "× = exactly 0 (the chain is cut)"
 
 
@@ -483,10 +484,13 @@ def _lab_layout(g: _LabGeometry, grid: rv.WhSweep) -> dict:
         {"text": f"<b>Phase diagram</b>: {JAC} for every w<sub>h</sub>", "x": px[0], "y": py[1],
          "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom", "showarrow": False,
          "font": {"size": s.font}}]
-    cut = f" · {CUT_KEY}" if np.isneginf(grid.log10_jac).any() else ""
-    notes.append({"text": PHASE_KEY + cut, "x": px[1], "y": py[0], "xref": "paper", "yref": "paper",
-                  "xanchor": "right", "yanchor": "top", "yshift": -52, "showarrow": False,
-                  "font": {"size": s.annotation}})
+    notes.append({"text": PHASE_KEY_LINES, "x": 1.02, "y": 0.0, "xref": "paper", "yref": "paper",
+                  "xanchor": "left", "yanchor": "top", "align": "left", "showarrow": False,
+                  "meta": "phase-key", "font": {"size": s.annotation}})  # under the colour bar
+    if np.isneginf(grid.log10_jac).any():
+        notes.append({"text": CUT_KEY, "x": px[1], "y": py[0], "xref": "paper", "yref": "paper",
+                      "xanchor": "right", "yanchor": "top", "yshift": -52, "showarrow": False,
+                      "font": {"size": s.annotation}})
     shapes = [{"type": "line", "xref": "x2 domain", "x0": 0, "x1": 1, "yref": "y2", "y0": 1.0, "y1": 1.0,
                "line": {"color": GREY, "dash": "dot", "width": 1.5}}]
     return {

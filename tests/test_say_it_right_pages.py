@@ -365,8 +365,9 @@ def test_phase_diagram_is_white_in_the_middle_and_marks_cut_cells(act: str) -> N
     np.testing.assert_allclose(decode(cut["y"]), grid.w_h[k], atol=1e-6)
     assert np.all(decode(cut["y"])[decode(cut["x"]) > 0] >= 0)
     notes = " ".join(a["text"] for a in d["layout"]["annotations"])
-    assert "blue vanishing · white stable · red exploding · × = exactly 0 (the chain is cut)" in notes
-    assert "grey = exactly 0" not in notes
+    assert "× = exactly 0 (the chain is cut)" in notes and "grey = exactly 0" not in notes
+    key = next(a for a in d["layout"]["annotations"] if a.get("meta") == "phase-key")  # under the colour bar
+    assert key["text"] == "red: exploding<br>white: stable<br>blue: vanishing"
     old = fig_lab.phase_figure(grid, 1.0).to_dict()  # the single-figure form agrees
     assert old["data"][0]["colorscale"][5][1] == "rgb(247,247,247)"
     assert any(t.get("meta") == "phase-cut" for t in old["data"])
@@ -379,7 +380,8 @@ def test_phase_diagram_without_cut_cells_has_no_cut_marker() -> None:
     d = fig_lab.wh_frames(grid).figure(1.0).to_dict()
     assert not any(t.get("meta") == "phase-cut" for t in d["data"])
     notes = " ".join(a["text"] for a in d["layout"]["annotations"])
-    assert "white stable" in notes and "×" not in notes
+    assert "×" not in notes
+    assert "white: stable" in notes
 
 
 def test_lab_badge_and_metric_say_what_each_measures() -> None:
@@ -474,11 +476,25 @@ def test_say_it_right_pages_in_the_browser(page, app_server: str, screenshot_dir
     page.get_by_role("button", name="Example: Clouds in the sky").click()
     expect(main.get_by_text("a short dependency.", exact=False)).to_be_visible(timeout=60_000)
     shot(page, shots / "gates_clouds.png", '[data-testid="stAlert"]:has-text("short dependency")')
+    # the lab: the phase diagram's white middle and × cells, where the settings come from, the fixes
+    open_in_browser(page, f"{app_server}/lab?lab_act=relu&cell=GRU", "Gradient lab")
+    expect(main.get_by_text("The sidebar's cell is GRU", exact=False)).to_be_visible()
+    shot(page, shots / "lab_phase_and_source.png", '[data-testid="stPlotlyChart"] >> nth=0')
+    expect(main.get_by_text("The headline above the chart reads only", exact=False)).to_be_attached()
+    source = '[data-testid="stCaptionContainer"]:has-text("The lab runs")'
+    shot(page, shots / "lab_badge_vs_metric.png", source)
+    shot(page, shots / "lab_fixes.png", 'p:has-text("The lecture\'s fixes")')
+    page.get_by_role("button", name="Use the sidebar's cell and activation").click()
+    followed = main.get_by_text("cell GRU (the lab's own choice above)", exact=False)
+    expect(followed).to_be_visible(timeout=60_000)
     # presentation mode at 1024×768: the new text sits after the chart, which still starts on screen
     page.set_viewport_size({"width": 1024, "height": 768})
-    for name, words in (("forward", "unrolled over"), ("gates", "over time")):
+    for name, words in (("forward", "unrolled over"), ("gates", "over time"), ("lab", "Gradient lab")):
         open_in_browser(page, f"{app_server}/{name}?present=1", words)
         page.wait_for_timeout(300)
         top = page.evaluate(CHART_TOP_JS)
         assert top is not None and top < 768 - 60, (name, top)
         page.screenshot(path=str(shots / f"{name}_present_1024x768.png"))
+    page.locator('[data-testid="stPlotlyChart"]').first.evaluate("el => el.scrollIntoView({block: 'end'})")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(shots / "lab_present_phase_1024x768.png"))  # the phase diagram and its key
