@@ -36,6 +36,7 @@ C_COLOUR = "#b35806"  # the LSTM cell-state path (dark orange, distinct from the
 BOX_FILL = "#eef2f8"
 TODO_FILL = "#f7f7f7"
 MONO = "DejaVu Sans Mono, Liberation Mono, Menlo, Consolas, monospace"  # the panel's aligned vectors
+SANS = "sans-serif"
 SPEEDS = (("slow", 2000), ("normal", 1000), ("fast", 400))  # Play: milliseconds per time step
 DEFAULT_SPEED = 1
 NAN = float("nan")
@@ -281,12 +282,13 @@ class _Text:
     size: int
     colour: str = INK
     position: str = "middle center"
+    family: str = SANS
 
 
-def _texts(meta: str, items: Sequence[_Text], family: str | None = None) -> dict:
-    font = {"size": [i.size for i in items], "color": [i.colour for i in items]}
-    if family:
-        font["family"] = family
+def _texts(meta: str, items: Sequence[_Text]) -> dict:
+    """Every label of a frame as one text trace (Plotly's cost per frame grows with the number of traces)."""
+    font = {"size": [i.size for i in items], "color": [i.colour for i in items],
+            "family": [i.family for i in items]}
     return {"type": "scatter", "mode": "text", "meta": meta, "hoverinfo": "skip", "cliponaxis": False,
             "x": np.array([i.x for i in items], dtype=np.float32),
             "y": np.array([i.y for i in items], dtype=np.float32),
@@ -308,20 +310,15 @@ def _band(g: _Geometry, st: _Step) -> dict:
     return {**trace, "fill": "toself", "fillcolor": "rgba(230, 159, 0, 0.13)"}
 
 
-def _cell_boxes(g: _Geometry, st: _Step) -> list[dict]:
-    """The cell boxes and the Dense head: done (solid), not reached yet (dotted), and the current one bold."""
+def _boxes(g: _Geometry, st: _Step) -> tuple[list, list]:
+    """The cell boxes and the Dense head as (done, not reached yet) outlines; None keeps a slot empty."""
     boxes = [(g.box_x(j) - g.box_w / 2, g.box_x(j) + g.box_w / 2, g.box_bottom, g.box_top)
              for j in range(1, g.n + 1)]
     done = [st.done(st.t(j)) for j in range(1, g.n + 1)]
     head = (g.head_x0, g.head_x1, -g.head_h, g.head_h)
     head_done = st.k == st.T
-    return [
-        _lines("boxes-done", [b if d else None for b, d in zip(boxes, done, strict=True)]
-               + [head if head_done else None], INK, 1.5, fill=BOX_FILL, rect=True),
-        _lines("boxes-todo", [None if d else b for b, d in zip(boxes, done, strict=True)]
-               + [None if head_done else head], GREY, 1.5, "dot", fill=TODO_FILL, rect=True),
-        _lines("box-now", [boxes[st.j_now - 1]], INK, 3.5, rect=True),
-    ]
+    return ([b if d else None for b, d in zip(boxes, done, strict=True)] + [head if head_done else None],
+            [None if d else b for b, d in zip(boxes, done, strict=True)] + [None if head_done else head])
 
 
 def _arrow_segments(g: _Geometry, st: _Step) -> list[tuple[str, tuple[float, float, float, float]]]:
@@ -347,12 +344,22 @@ def _arrow_segments(g: _Geometry, st: _Step) -> list[tuple[str, tuple[float, flo
     return out
 
 
-def _arrows(g: _Geometry, st: _Step) -> list[dict]:
-    """Arrow lines in three colours (done, not reached yet, the LSTM's c path) and their heads."""
+def _outlines(g: _Geometry, st: _Step) -> list[dict]:
+    """Boxes and arrows: what is done in ink, what is not reached yet dotted grey, the LSTM's c path in
+    orange, and the arrowheads. A box and the arrows of the same kind share a trace (fill "toself" fills the
+    closed boxes and leaves the two-point arrows alone)."""
+    done_boxes, todo_boxes = _boxes(g, st)
     segs = _arrow_segments(g, st)
     colour = {"done": INK, "todo": GREY, "c": C_COLOUR}
-    traces = [_lines(f"arrows-{kind}", [s if k == kind else None for k, s in segs], colour[kind], 1.6)
-              for kind in ("done", "todo", "c")]
+
+    def path(meta: str, boxes: list, kind: str, dash: str, fill: str | None, width: float) -> dict:
+        bx, by = _rects(boxes)
+        sx, sy = _segments([sg if k == kind else None for k, sg in segs])
+        trace = {"type": "scatter", "mode": "lines", "meta": meta, "hoverinfo": "skip",
+                 "x": np.concatenate([bx, sx]), "y": np.concatenate([by, sy]),
+                 "line": {"color": colour[kind], "width": width, "dash": dash}}
+        return {**trace, "fill": "toself", "fillcolor": fill} if fill else trace
+
     hx, hy, symbols, colours = [], [], [], []
     for kind, (x0, _, x1, y1) in segs:
         up = x0 == x1
@@ -360,53 +367,57 @@ def _arrows(g: _Geometry, st: _Step) -> list[dict]:
         hy.append(y1 - g.tip if up else y1)
         symbols.append("triangle-up" if up else "triangle-right")
         colours.append(colour[kind])
-    traces.append({"type": "scatter", "mode": "markers", "meta": "arrowheads", "hoverinfo": "skip",
-                   "x": np.array(hx, dtype=np.float32), "y": np.array(hy, dtype=np.float32),
-                   "marker": {"symbol": symbols, "size": 9, "color": colours, "line": {"width": 0}}})
-    return traces
+    heads = {"type": "scatter", "mode": "markers", "meta": "arrowheads", "hoverinfo": "skip",
+             "x": np.array(hx, dtype=np.float32), "y": np.array(hy, dtype=np.float32),
+             "marker": {"symbol": symbols, "size": 9, "color": colours, "line": {"width": 0}}}
+    return [path("ink", done_boxes, "done", "solid", BOX_FILL, 1.6),
+            path("todo", todo_boxes, "todo", "dot", TODO_FILL, 1.5),
+            path("c-path", [], "c", "solid", None, 1.6), heads]
 
 
-def _state_cells(g: _Geometry, st: _Step, trace) -> list[dict]:
-    """h_t (and c_t) of every slot as coloured unit squares with their values; steps not reached yet are
-    empty squares."""
-    columns = [("h", 0.0, trace.h0, trace.h)]
-    if g.lstm:
-        columns.append(("c", g.c_centre, trace.c0, trace.c))
-    size = g.square_px
-    text_size = 11 if g.H <= 6 else 10
-    out, ex, ey = [], [], []
-    for name, centre, v0, values in columns:
-        xs, ys, vals, texts, custom = [], [], [], [], []
-        for j in range(g.n + 1):
-            t = st.t(j)
-            row = v0 if t == 0 else values[t - 1]
-            known = st.done(t)
-            for u, y in enumerate(g.unit_y(centre)):
-                xs.append(g.state_x(j) if known else NAN)
-                ys.append(y)
-                vals.append(float(row[u]) if known else NAN)
-                texts.append(_value_text(row[u]) if known and g.H <= MAX_UNIT_TEXT else "")
-                custom.append((t, u + 1))
-                ex.append(NAN if known else g.state_x(j))
-                ey.append(y)
-        vals_arr = np.array(vals)
-        out.append({
-            "type": "scatter", "mode": "markers+text", "meta": name, "x": np.array(xs, dtype=np.float32),
-            "y": np.array(ys, dtype=np.float32),
-            "marker": {"symbol": "square", "size": size, "color": vals_arr, "coloraxis": "coloraxis",
+def _state_points(g: _Geometry) -> list[tuple[str, int, int, float, float]]:
+    """Every unit square of the window: (name, slot j, unit u, x, y) — h columns, then c (LSTM)."""
+    columns = [("h", 0.0)] + ([("c", g.c_centre)] if g.lstm else [])
+    return [(name, j, u, g.state_x(j), y) for name, centre in columns for j in range(g.n + 1)
+            for u, y in enumerate(g.unit_y(centre))]
+
+
+def _states(g: _Geometry, st: _Step, trace) -> dict:
+    """h_t (and c_t) of every slot as unit squares coloured by their values; a step not reached yet has no
+    square here (x and value NaN): the empty square drawn under it (_empty_states) shows, and hovers."""
+    source = {"h": (trace.h0, trace.h), "c": (trace.c0, trace.c)}
+    xs, vals, texts, custom = [], [], [], []
+    for name, j, u, x, _ in _state_points(g):
+        t = st.t(j)
+        v0, values = source[name]
+        v = float((v0 if t == 0 else values[t - 1])[u])
+        known = st.done(t)
+        xs.append(x if known else NAN)
+        vals.append(v if known else NAN)
+        texts.append(_value_text(v) if known and g.H <= MAX_UNIT_TEXT else "")
+        custom.append([t, u + 1, name])
+    vals_arr = np.array(vals)
+    return {"type": "scatter", "mode": "markers+text", "meta": "states", "x": np.array(xs, dtype=np.float32),
+            "y": np.array([p[4] for p in _state_points(g)], dtype=np.float32),
+            "marker": {"symbol": "square", "size": g.square_px, "color": vals_arr, "coloraxis": "coloraxis",
                        "line": {"width": 1, "color": "#c8c8c8"}},
             "text": texts, "textposition": "middle center",
-            "textfont": {"size": text_size,
+            "textfont": {"size": 11 if g.H <= 6 else 10,
                          "color": ["#ffffff" if abs(v) > 0.6 else INK for v in np.nan_to_num(vals_arr)]},
-            "customdata": np.array(custom, dtype=np.int16),
-            "hovertemplate": f"{name}<sub>%{{customdata[0]}}</sub>, unit %{{customdata[1]}} = "
-                             "%{marker.color:.4f}<extra></extra>"})
-    out.append({"type": "scatter", "mode": "markers", "meta": "unknown", "x": np.array(ex, dtype=np.float32),
-                "y": np.array(ey, dtype=np.float32),
-                "marker": {"symbol": "square", "size": size, "color": "#ffffff",
-                           "line": {"width": 1, "color": GREY}},
-                "hovertemplate": "not computed yet: the network has not read this word<extra></extra>"})
-    return out
+            "customdata": custom,
+            "hovertemplate": "%{customdata[2]}<sub>%{customdata[0]}</sub>, unit %{customdata[1]} = "
+                             "%{marker.color:.4f}<extra></extra>"}
+
+
+def _empty_states(g: _Geometry) -> dict:
+    """An empty square under every unit square (what a step not reached yet shows)."""
+    points = _state_points(g)
+    return {"type": "scatter", "mode": "markers", "meta": "empty",
+            "hovertemplate": "not computed yet: the network has not read this word<extra></extra>",
+            "x": np.array([p[3] for p in points], dtype=np.float32),
+            "y": np.array([p[4] for p in points], dtype=np.float32),
+            "marker": {"symbol": "square", "size": g.square_px, "color": "#ffffff",
+                       "line": {"width": 1, "color": GREY}}}
 
 
 def _input_strip(g: _Geometry, st: _Step, view) -> dict:
@@ -554,7 +565,7 @@ def _panel_rows_count(kind: str) -> int:
     return {"SimpleRNN": 5, "LSTM": 14, "GRU": 10}.get(kind, 5)
 
 
-def _panel(g: _Geometry, st: _Step, view) -> list[dict]:
+def _panel(g: _Geometry, st: _Step, view) -> list[_Text]:
     """Heading, one row per vector of step k, then ŷ: labels right-aligned, vectors in a monospace font."""
     s = g.s
     k = st.k
@@ -571,7 +582,7 @@ def _panel(g: _Geometry, st: _Step, view) -> list[dict]:
     for r, (label, vec) in enumerate(rows, start=1):
         labels.append(_Text(label_x, g.panel_y(r), label, s.annotation, INK, "middle left"))
         values.append(_Text(label_x + 0.25, g.panel_y(r), _vector_text(vec, digits), mono, INK,
-                            "middle right"))
+                            "middle right", MONO))
     r = len(rows) + 1
     z = float(view.trace.h[-1] @ view.head.w_o + view.head.b_o)
     labels.append(_Text(label_x, g.panel_y(r), f"ŷ = σ(h<sub>{st.T}</sub>·w<sub>o</sub> + b<sub>o</sub>)",
@@ -581,15 +592,16 @@ def _panel(g: _Geometry, st: _Step, view) -> list[dict]:
         yhat = f"= σ({eq.fmt(z)}) = {eq.fmt(view.yhat)} → says {verdict}"
     else:
         yhat = f"after the last word (t = {st.T})"
-    values.append(_Text(label_x + 0.25, g.panel_y(r), yhat, mono, INK if k == st.T else GREY, "middle right"))
-    return [_texts("panel-labels", labels), _texts("panel-values", values, MONO)]
+    values.append(_Text(label_x + 0.25, g.panel_y(r), yhat, mono, INK if k == st.T else GREY, "middle right",
+                        MONO))
+    return labels + values
 
 
 # --------------------------------------------------------------------------- frames, layout, figure
 
 
-def _static_traces(g: _Geometry, view) -> list[dict]:
-    """What no step changes: the strip outlines and the shared-weights bracket with its words."""
+def _static_traces(g: _Geometry) -> list[dict]:
+    """What no step changes: the strip outlines, the shared-weights bracket, the empty unit squares."""
     strips = [(g.box_x(j) - g.box_w / 2, g.box_x(j) + g.box_w / 2, g.strip_y - g.strip_h / 2,
                g.strip_y + g.strip_h / 2) for j in range(1, g.n + 1)]
     fill = TODO_FILL if g.V > MAX_STRIP else None
@@ -598,12 +610,17 @@ def _static_traces(g: _Geometry, view) -> list[dict]:
     bracket = {"type": "scatter", "mode": "lines", "meta": "bracket", "hoverinfo": "skip",
                "x": np.array([x0, x0, x1, x1]), "y": np.array([yb - 0.35, yb, yb, yb - 0.35]),
                "line": {"color": theme.SERIES[0], "width": 2}}
-    gated = "" if view.cell.kind == "SimpleRNN" else " (all gates)"
-    words = _Text((x0 + x1) / 2, yb + 0.12,
-                  f"the same W<sub>xh</sub>, W<sub>hh</sub>, b{gated} in every box: shared across time",
-                  g.s.annotation if g.H <= 8 else g.s.annotation - 2, theme.SERIES[0], "top center")
-    return [_lines("strips", strips, GREY, 1, fill=fill, rect=True), bracket, _texts("shared", [words]),
+    return [_lines("strips", strips, GREY, 1, fill=fill, rect=True), bracket, _empty_states(g),
             _yhat_legend_trace()]
+
+
+def _shared_words(g: _Geometry, view) -> _Text:
+    """Over the bracket: the same weights in every box."""
+    x0, x1 = g.box_x(1) - g.box_w / 2, g.box_x(g.n) + g.box_w / 2
+    gated = "" if view.cell.kind == "SimpleRNN" else " (all gates)"
+    return _Text((x0 + x1) / 2, g.bracket_y + 0.12,
+                 f"the same W<sub>xh</sub>, W<sub>hh</sub>, b{gated} in every box: shared across time",
+                 g.s.annotation if g.H <= 8 else g.s.annotation - 2, theme.SERIES[0], "top center")
 
 
 def _yhat_legend_trace() -> dict:
@@ -632,9 +649,9 @@ def _yhat_coloraxis(g: _Geometry) -> dict:
 def _frame_traces(g: _Geometry, view, st: _Step) -> list[dict]:
     """Every trace that a step changes, in a fixed order (the frames address them by index)."""
     head, head_texts = _head(g, st, view)
-    labels = _slot_labels(g, st, view) + head_texts
-    return [_band(g, st), *_cell_boxes(g, st), *_arrows(g, st), *_state_cells(g, st, view.trace),
-            _input_strip(g, st, view), head, _texts("labels", labels), *_panel(g, st, view)]
+    texts = [*_slot_labels(g, st, view), *head_texts, _shared_words(g, view), *_panel(g, st, view)]
+    return [_band(g, st), *_outlines(g, st), _states(g, st, view.trace), _input_strip(g, st, view), head,
+            _texts("text", texts)]
 
 
 def _animate_args(name: str | None, duration: int = 0) -> list:
@@ -726,7 +743,7 @@ def unrolled(view, present: bool = False, max_visible: int | None = None) -> Unr
     g = _Geometry(H=trace.H, V=trace.D, n=n, lstm=trace.c is not None, present=present, more=n < T,
                   rows=_panel_rows_count(view.cell.kind) + 1)
     per_step = [_frame_traces(g, view, _Step(k, step_window(T, k, n)[0], T)) for k in range(1, T + 1)]
-    static = _static_traces(g, view)
+    static = _static_traces(g)
     frames = theme.animation_frames(per_step, [str(k) for k in range(1, T + 1)], len(static))
     return Unrolled(T=T, static=tuple(static), steps=tuple(tuple(p) for p in per_step),
                     frames=tuple(theme.encode_arrays(frames)), layout=_layout(g, view, T, 1))

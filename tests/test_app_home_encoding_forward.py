@@ -143,10 +143,12 @@ def unrolled(at: AppTest) -> dict:
     return chart_by_title(at, "unrolled over T=")
 
 
-def squares(spec: dict, meta: str, H: int) -> np.ndarray:
-    """The unit squares of the unrolled diagram as the page opens it: (slots, H), NaN = not computed."""
-    trace = next(d for d in spec["data"] if d.get("meta") == meta)
-    return decode(trace["marker"]["color"]).astype(float).reshape(-1, H)
+def squares(spec: dict, name: str, H: int) -> np.ndarray:
+    """The unit squares of h (or c) in the unrolled diagram as the page opens it: (slots, H), NaN = not
+    computed yet."""
+    trace = next(d for d in spec["data"] if d.get("meta") == "states")
+    names = np.array([c[2] for c in trace["customdata"]])
+    return decode(trace["marker"]["color"]).astype(float)[names == name].reshape(-1, H)
 
 
 def settle(at: AppTest, step: int) -> AppTest:

@@ -46,10 +46,14 @@ DIAGRAM_JS = """(title) => {
                    && (g._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith(title));
     if (!gd) return null;
     const tr = (m) => gd._fullData.find(d => d.meta === m) || {};
+    const text = tr('text'), states = tr('states');
+    const mono = (i) => text.textfont.family[i].includes('Mono');
+    const items = Array.from(text.text);
+    const of = (name) => Array.from(states.marker.color).filter((v, i) => states.customdata[i][2] === name);
     return {active: gd._fullLayout.sliders[0].active,
-            heading: tr('panel-labels').text[0].replace(/<[^>]*>/g, ''),
-            labels: Array.from(tr('labels').text), values: Array.from(tr('panel-values').text),
-            h: Array.from(tr('h').marker.color), c: tr('c').marker ? Array.from(tr('c').marker.color) : null};
+            heading: items.find(t => t.startsWith('<b>Step t')).replace(/<[^>]*>/g, ''),
+            labels: items.filter((t, i) => !mono(i)), values: items.filter((t, i) => mono(i)),
+            h: of('h'), c: of('c')};
 }"""
 
 # On a page's own address (…/forward), Streamlit's frontend first probes for a base path one level up
@@ -75,8 +79,10 @@ def hidden_states(page) -> np.ndarray:
 
 
 def wait_diagram(page, active: int, title: str = "") -> dict:
-    """The diagram once its slider shows step `active` + 1 (0-based `active`)."""
-    check = f"() => {{ const d = ({DIAGRAM_JS})({title!r}); return d && d.active === {active}; }}"
+    """The diagram once its slider shows step `active` + 1 (0-based `active`) and the frame is drawn (the
+    slider moves at once, the frame follows on the next animation frame)."""
+    check = (f"() => {{ const d = ({DIAGRAM_JS})({title!r}); return d && d.active === {active} "
+             f"&& d.heading.startsWith('Step t = {active + 1} of'); }}")
     page.wait_for_function(check, timeout=TIMEOUT_MS)
     return page.evaluate(DIAGRAM_JS, title)
 

@@ -47,7 +47,8 @@ def gates_state(page, cell: str = "LSTM") -> dict:
 
 def wait_gates(page, active: int, cell: str = "LSTM") -> dict:
     """The gates chart once its slider shows the 0-based step `active`."""
-    check = f"() => {{ const d = ({GATES_JS})({cell!r}); return d && d.active === {active}; }}"
+    check = (f"() => {{ const d = ({GATES_JS})({cell!r}); return d && d.active === {active} "
+             f"&& d.sentence.startsWith('t = {active + 1} '); }}")  # the frame drawn, not only the slider
     page.wait_for_function(check, timeout=60_000)
     return page.evaluate(GATES_JS, cell)
 
@@ -83,8 +84,9 @@ def lab_state(page) -> dict:
 
 def wait_lab(page, w_h: str) -> dict:
     """The lab chart once its slider shows `w_h` (the frame's name, e.g. "0.65")."""
-    page.wait_for_function(f"() => {{ const d = ({LAB_JS})(); return d && d.w_h === {w_h!r}; }}",
-                           timeout=60_000)
+    drawn = f"w<sub>h</sub> = {float(w_h):.2f}".replace("<sub>", "").replace("</sub>", "")
+    page.wait_for_function(f"() => {{ const d = ({LAB_JS})(); return d && d.w_h === {w_h!r} "
+                           f"&& d.headline.startsWith({drawn!r}); }}", timeout=60_000)  # the frame drawn too
     return page.evaluate(LAB_JS)
 
 

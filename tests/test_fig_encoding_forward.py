@@ -217,9 +217,26 @@ def by_meta(traces: list[dict], meta: str) -> dict:
     return next(d for d in traces if d.get("meta") == meta)
 
 
-def columns(trace: dict, H: int) -> np.ndarray:
-    """The unit squares' values as (slots, H): slot j is the state column of h_{first-1+j}."""
-    return decode(trace["marker"]["color"]).astype(float).reshape(-1, H)
+def columns(trace: dict, H: int, name: str = "h") -> np.ndarray:
+    """The unit squares of h (or c) as (slots, H): slot j is the state column of h_{first-1+j}; NaN where
+    the step is not reached yet (no square: the empty one under it shows)."""
+    names = np.array([c[2] for c in trace["customdata"]])
+    values = decode(trace["marker"]["color"]).astype(float)[names == name].reshape(-1, H)
+    drawn = ~np.isnan(decode(trace["x"]).astype(float)[names == name].reshape(-1, H))
+    assert (drawn == ~np.isnan(values)).all()  # a square is drawn exactly where its value is known
+    return values
+
+
+def texts(shown: list[dict]) -> tuple[list[str], list[str]]:
+    """The frame's words (sans-serif labels, panel heading and row names) and the panel's vectors (mono)."""
+    t = by_meta(shown, "text")
+    fonts = t["textfont"]["family"]
+    return ([x for x, f in zip(t["text"], fonts, strict=True) if f != ff.MONO],
+            [x for x, f in zip(t["text"], fonts, strict=True) if f == ff.MONO])
+
+
+def heading(shown: list[dict]) -> str:
+    return next(x for x in texts(shown)[0] if x.startswith("<b>Step t"))
 
 
 @pytest.mark.parametrize("kind", CELLS)
@@ -232,21 +249,21 @@ def test_every_frame_carries_its_steps_numbers(kind: str) -> None:
     assert spec["layout"]["meta"] == ff.CHART_META and kind in spec["layout"]["title"]["text"]
     for k in range(1, T + 1):
         shown = shown_at(spec, str(k))
-        h = columns(by_meta(shown, "h"), H)
+        h = columns(by_meta(shown, "states"), H)
         np.testing.assert_array_equal(h[: k + 1], np.vstack([view.trace.h0, view.trace.h[:k]]))
         assert np.isnan(h[k + 1:]).all()  # not read yet
         if kind == "LSTM":
-            np.testing.assert_array_equal(columns(by_meta(shown, "c"), H)[1: k + 1], view.trace.c[:k])
+            c = columns(by_meta(shown, "states"), H, "c")
+            np.testing.assert_array_equal(c[1: k + 1], view.trace.c[:k])
         strip = decode(by_meta(shown, "x")["marker"]["color"]).reshape(T, view.V)
         np.testing.assert_array_equal(strip, view.x)  # every slot's one-hot x_t
-        panel = by_meta(shown, "panel-labels")["text"]
-        assert panel[0].startswith(f"<b>Step t = {k} of {T}: “{view.tokens[k - 1]}” (id {view.ids[k - 1]})")
-        values = by_meta(shown, "panel-values")["text"]
+        word = f"“{view.tokens[k - 1]}” (id {view.ids[k - 1]})"
+        assert heading(shown).startswith(f"<b>Step t = {k} of {T}: {word}")
+        labels, values = texts(shown)
         rows = ff.panel_rows(view, k)
         for (label, vec), text in zip(rows, values, strict=False):
             assert text == "[" + " ".join(f"{eq.fmt(v):>6}" for v in vec) + " ]", label
         np.testing.assert_allclose(rows[-1][1], view.trace.h[k - 1])  # the last vector row is h_t
-        labels = by_meta(shown, "labels")["text"]
         assert f"<b>t={k}<br>{view.tokens[k - 1]}</b>" in labels  # the current word is highlighted
         yhat = f"<b>{view.yhat:.3f}</b>"
         assert (yhat in labels) == (k == T) and ("?" in labels) == (k < T)  # ŷ only after the last word
@@ -285,21 +302,21 @@ def test_the_window_slides_and_user_text_is_escaped() -> None:
     assert ff.step_window(12, 6) == (4, 7) and ff.step_window(3, 2) == (1, 3)
     spec = validated(ff.unrolled_figure(view, step=1))
     shown = shown_at(spec, "6")
-    t_of_slot = decode(by_meta(shown, "h")["customdata"]).reshape(-1, 16, 2)[:, 0, 0]
-    assert list(t_of_slot) == [3, 4, 5, 6, 7]  # h_3 … h_7 around the current step
-    h = columns(by_meta(shown, "h"), 16)
+    t_of_slot = [c[0] for c in by_meta(shown, "states")["customdata"]][::16]
+    assert t_of_slot == [3, 4, 5, 6, 7]  # h_3 … h_7 around the current step
+    h = columns(by_meta(shown, "states"), 16)
     np.testing.assert_array_equal(h[:4], view.trace.h[2:6]) and np.isnan(h[4]).all()
-    assert "showing t=4…7" in by_meta(shown, "panel-labels")["text"][0]
-    labels = " ".join(by_meta(shown, "labels")["text"])
+    assert "showing t=4…7" in heading(shown)
+    labels = " ".join(texts(shown)[0])
     assert "5 more" in labels and "after t=1…3" in labels and "one-hot" not in labels  # V = 12: a strip
     wide = build_model({"corpus": words + " w12", "hidden": 2})
-    labels = " ".join(by_meta(validated(ff.unrolled_figure(wide, step=1))["data"], "labels")["text"])
+    labels = " ".join(texts(validated(ff.unrolled_figure(wide, step=1))["data"])[0])
     assert "one-hot" in labels  # V = 13: the id only
     view = build_model({"corpus": "don't <b>stop</b> & go"})
     spec = validated(ff.unrolled_figure(view, step=1))
     for k in ("1", "2", "3", "4", "5"):
         shown = shown_at(spec, k)
-        text = " ".join(by_meta(shown, "labels")["text"] + by_meta(shown, "panel-labels")["text"])
+        text = " ".join(texts(shown)[0])
         assert "<b>stop" not in text.replace("<b>t=", "")
 
 
@@ -327,9 +344,10 @@ def test_forward_payload_stays_under_a_megabyte(kind: str) -> None:
     assert view.T == 40 and view.H == 16
     payload = pio.to_json(ff.unrolled_figure(view, step=20), validate=False)
     assert len(payload.encode()) < 1_000_000, len(payload)
-    static = {d["meta"] for d in json.loads(payload)["data"][:3]}
-    assert static == {"strips", "bracket", "shared"}  # sent once, never in a frame
-    assert all(min(f["traces"]) >= 3 for f in json.loads(payload)["frames"])
+    static = {d["meta"] for d in json.loads(payload)["data"][:4]}
+    assert static == {"strips", "bracket", "empty", "yhat-scale"}  # sent once, never in a frame
+    assert all(min(f["traces"]) >= 4 for f in json.loads(payload)["frames"])
+    assert len(json.loads(payload)["data"]) <= 13  # Plotly's cost per frame grows with the traces
 
 
 def test_hidden_heatmap_is_the_trace() -> None:
