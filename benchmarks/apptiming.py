@@ -27,27 +27,44 @@ def open_app(page: str, timeout: float = 60, **query) -> AppTest:
     return at
 
 
-def time_slider(at: AppTest, key: str, values: list) -> list[float]:
-    """Milliseconds of each rerun after setting the slider `key` to each value in turn."""
+def time_slider(at: AppTest, key: str, values: list, clock=time.perf_counter) -> list[float]:
+    """Milliseconds (of `clock`: wall time by default) of each rerun after setting the slider `key` to each
+    value in turn."""
     out = []
     for v in values:
         at.slider(key=key).set_value(v)
-        t0 = time.perf_counter()
+        t0 = clock()
         at.run()
-        out.append((time.perf_counter() - t0) * 1000)
+        out.append((clock() - t0) * 1000)
         if at.exception:
             raise SystemExit(f"the app raised: {[e.value for e in at.exception]}")
     return out
 
 
-def baseline(slider_args: str, values: list) -> list[float]:
+def time_state(at: AppTest, key: str, values: list, clock=time.process_time) -> list[float]:
+    """Milliseconds (of `clock`: by default this process's CPU time, i.e. the server's) of each rerun after
+    setting session_state[key] to each value in turn — what a browser-side control reports when the
+    student settles (the Forward step, the lab's w_h), or, with values [None, …], a rerun with no change."""
+    out = []
+    for v in values:
+        if v is not None:
+            at.session_state[key] = v
+        t0 = clock()
+        at.run()
+        out.append((clock() - t0) * 1000)
+        if at.exception:
+            raise SystemExit(f"the app raised: {[e.value for e in at.exception]}")
+    return out
+
+
+def baseline(slider_args: str, values: list, clock=time.perf_counter) -> list[float]:
     """The same reruns on a trivial one-slider script: AppTest's own cost on this machine, this run."""
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "trivial.py"
         script.write_text(f'import streamlit as st\nst.write(st.slider("x", {slider_args}, key="x"))\n')
         at = AppTest.from_file(str(script), default_timeout=60)
         at.run()
-        return time_slider(at, "x", values)
+        return time_slider(at, "x", values, clock)
 
 
 def print_table(rows: list[tuple[str, list[float]]]) -> None:

@@ -486,7 +486,7 @@ def _lab_layout(g: _LabGeometry, grid: rv.WhSweep) -> dict:
          "font": {"size": s.font}}]
     notes.append({"text": PHASE_KEY_LINES, "x": 1.02, "y": 0.0, "xref": "paper", "yref": "paper",
                   "xanchor": "left", "yanchor": "top", "align": "left", "showarrow": False,
-                  "meta": "phase-key", "font": {"size": s.annotation}})  # under the colour bar
+                  "name": "phase-key", "font": {"size": s.annotation}})  # under the colour bar
     if np.isneginf(grid.log10_jac).any():
         notes.append({"text": CUT_KEY, "x": px[1], "y": py[0], "xref": "paper", "yref": "paper",
                       "xanchor": "right", "yanchor": "top", "yshift": -52, "showarrow": False,

@@ -7,7 +7,6 @@ pair) for signed states fixed to [-1, 1], and the perceptually uniform Viridis f
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import json
 import struct
@@ -95,11 +94,24 @@ def merge(base: Mapping, over: Mapping) -> dict:
 
 
 def figure(data: Sequence[dict], layout: Mapping, frames: Sequence[dict] | None = None) -> go.Figure:
-    """A figure from plain dicts without Plotly's per-property validation (5x faster for figures of many
-    traces and frames; the unit tests validate every figure); with `frames`, a FramedFigure."""
+    """A finished figure from plain dicts, without Plotly's per-property validation (5x faster for figures
+    of many traces and frames; the unit tests validate every figure), serialized once (Streamlit serializes
+    every chart on every rerun): with `frames` a FramedFigure, else a FinishedFigure."""
     if frames:
         return FramedFigure(data, layout, frames)
-    return go.Figure(data=list(data), layout=dict(layout), _validate=False)
+    return FinishedFigure(data=list(data), layout=dict(layout), _validate=False)
+
+
+class FinishedFigure(go.Figure):
+    """A go.Figure whose dict form (`to_dict()`, what Streamlit serializes on every rerun) is computed once.
+    Build it finished: changing it afterwards (update_layout, …) would not reach the cached form."""
+
+    def to_dict(self) -> dict:
+        cached = getattr(self, "_finished", None)
+        if cached is None:
+            cached = super().to_dict()
+            self._finished = cached
+        return dict(cached)
 
 
 # --------------------------------------------------------------------------- heatmaps as pictures
@@ -215,7 +227,7 @@ class FramedFigure(go.Figure):
     plotly.py turns every trace of every frame into a trace object, even unvalidated (~1 s for 40 frames of
     20 traces), builds an object per axis of the layout, and deep-copies all of it each time the figure is
     serialized — which Streamlit does on every rerun. Here data, layout and frames stay plain and their
-    JSON form is computed once. Read it through `to_dict()` (or `plain`): the go.Figure underneath is
+    dict form is computed once. Read it through `to_dict()` (or `plain`): the go.Figure underneath is
     empty, so `.data`, `.layout` and the update_* methods do not apply.
     """
 
@@ -234,8 +246,7 @@ class FramedFigure(go.Figure):
         return self._plain["frames"]
 
     def to_dict(self) -> dict:
-        """{"data", "layout", "frames"} as Plotly.js reads them; a copy whose layout is fresh (data and
-        frames are shared and must be treated as read-only)."""
+        """{"data", "layout", "frames"} as Plotly.js reads them (shared with every caller: read only)."""
         if self._plain_dict is None:
             self._plain_dict = {k: encode_arrays(v) for k, v in self._plain.items()}
-        return {**self._plain_dict, "layout": copy.deepcopy(self._plain_dict["layout"])}
+        return dict(self._plain_dict)

@@ -366,7 +366,7 @@ def test_phase_diagram_is_white_in_the_middle_and_marks_cut_cells(act: str) -> N
     assert np.all(decode(cut["y"])[decode(cut["x"]) > 0] >= 0)
     notes = " ".join(a["text"] for a in d["layout"]["annotations"])
     assert "× = exactly 0 (the chain is cut)" in notes and "grey = exactly 0" not in notes
-    key = next(a for a in d["layout"]["annotations"] if a.get("meta") == "phase-key")  # under the colour bar
+    key = next(a for a in d["layout"]["annotations"] if a.get("name") == "phase-key")  # under the colour bar
     assert key["text"] == "red: exploding<br>white: stable<br>blue: vanishing"
     old = fig_lab.phase_figure(grid, 1.0).to_dict()  # the single-figure form agrees
     assert old["data"][0]["colorscale"][5][1] == "rgb(247,247,247)"
