@@ -1,13 +1,14 @@
-"""How instant the gradient lab's w_h slider is (not a test: no asserts).
+"""What the gradient lab's server does when the w_h slider settles (not a test: no asserts).
 
     python benchmarks/lab_rerun.py [--moves 40]
 
-Two measurements per scenario, each over a series of w_h moves (every move a new value, so nothing per-w_h
-is cached; the 61-value grid sweep is cached, as in the app):
-  fragment   the lab fragment's own work for one move, timed directly: the exact K = 1 sweeps of the three
-             cells, the clipping numbers, the three figures and their JSON (what st.plotly_chart sends).
-             In the browser a slider move reruns only this fragment.
-  AppTest    a full script rerun after the move (AppTest does not run fragments alone, so this also
+Moving the w_h slider happens in the browser (every grid w_h is a frame of the chart); once the student
+settles, the w_h is reported and the server computes what depends on it exactly: the three cells side by
+side and the clipping numbers. Two measurements per scenario, each over a series of settled w_h (every one a
+new value, so nothing per-w_h is cached; the 61-value grid sweep and the chart are cached, as in the app):
+  fragment   that fragment's own work, timed directly: the exact K = 1 sweeps of the three cells, the
+             clipping numbers, the comparison figure and its JSON. In the browser only this reruns.
+  AppTest    a full script rerun after the report (AppTest does not run fragments alone, so this also
              includes the sidebar and the page around the fragment).
 Baseline (same run): an AppTest rerun of a trivial one-slider script. Prints p50/p95 (ms) and the ratio of
 each p50 to the baseline's. Target: fragment p50 ≤ 100 ms at the lab's defaults.
@@ -27,7 +28,7 @@ import plotly.io as pio
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from apptiming import baseline, open_app, print_table, time_slider  # noqa: E402
+from apptiming import baseline, open_app, print_table, time_state  # noqa: E402
 
 from rnnviz_app import fig_lab, lab, state  # noqa: E402
 from rnnviz_app.model import build_model  # noqa: E402
@@ -50,25 +51,19 @@ def fragment_times(over: dict, ws: list[float]) -> list[float]:
     s = {**state.defaults(), **over}
     view = build_model(s)
     spec = lab.lab_spec(s, view.V, view.ids, view.label)
-    grid = lab.sweep(spec, lab.WH_GRID)  # cached in the app
-    traces = fig_lab.phase_traces(grid)  # cached in the app
     tokens = lab.lab_tokens(spec, view.corpus.vocab.tokens)
     out = []
     for w in ws:
         t0 = time.perf_counter()
         lp = lab.lab_point(spec, w, 1.0)
-        figs = (fig_lab.norms_figure(lp.point, tokens), fig_lab.phase_figure(grid, w, traces=traces),
-                fig_lab.compare_figure(lp.cells, tokens))
-        for f in figs:
-            pio.to_json(f.to_dict(), validate=False)
+        pio.to_json(fig_lab.compare_figure(lp.cells, tokens).to_dict(), validate=False)
         out.append((time.perf_counter() - t0) * 1000)
     return out
 
 
 def apptest_times(over: dict, ws: list[float]) -> list[float]:
-    at = open_app("pages/lab.py", timeout=120, **over)
-    at.slider(key="w_wh").set_value(0.5).run()  # warm: the grid sweep is computed and cached here
-    return time_slider(at, "w_wh", ws)
+    at = open_app("pages/lab.py", timeout=120, **over)  # warm: the grid sweep and the chart are cached here
+    return time_state(at, "wh", ws, time.perf_counter)
 
 
 def main() -> int:
@@ -82,7 +77,7 @@ def main() -> int:
         rows.append((f"{name}: fragment", fragment_times(over, ws)))
         rows.append((f"{name}: AppTest rerun", apptest_times(over, ws)))
 
-    print(f"{n} w_h moves per scenario (ms)")
+    print(f"{n} settled w_h per scenario (ms)")
     print_table(rows)
     frag = rows[1][1]
     print(f"target (fragment at the lab's defaults: p50 ≤ 100 ms): "
