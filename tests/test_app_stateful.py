@@ -143,11 +143,12 @@ class AppMachine(RuleBasedStateMachine):
 
     @rule(upload=st.sampled_from(UPLOADS))
     def upload_weights(self, upload) -> None:
-        if not self.at.file_uploader:
+        if not any(u.key and u.key.startswith("w_upload") for u in self.at.file_uploader):
             self.at.switch_page("pages/weights.py")
             self.run()
         name, data = upload
-        self.at.file_uploader[0].set_value((name, data(), "application/octet-stream"))
+        uploader = next(u for u in self.at.file_uploader if u.key and u.key.startswith("w_upload"))
+        uploader.set_value((name, data(), "application/octet-stream"))
         self.run()
 
     @invariant()
