@@ -5,12 +5,14 @@ magnitude when w_h goes from a vanishing to an exploding setting. Saves the page
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from rnnviz_app import lab
+from rnnviz_app.components.frame_stepper import SETTLE_MS
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +25,32 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
     traces: gd._fullData.map(t => ({meta: t.meta, name: t.name, type: t.type,
                                    x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []})),
     shapes: (gd._fullLayout.shapes || []).map(s => ({x0: s.x0, y0: s.y0}))}))"""
+
+
+class Wire:
+    """When the page sent messages to the server (Streamlit's websocket) and when keys were pressed. Stepping
+    must never send: a message may only be the settled report, which comes once no key was pressed for the
+    stepper's SETTLE_MS (checked as: nothing sent within 0.8 · SETTLE_MS of a key press)."""
+
+    def __init__(self, page) -> None:
+        self.sent: list[float] = []
+        self.keys: list[float] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda _: self.sent.append(time.monotonic())))
+
+    def press(self, page, key: str) -> None:
+        self.keys.append(time.monotonic())
+        page.keyboard.press(key)
+
+    def mark(self) -> float:
+        return time.monotonic()
+
+    def after(self, mark: float) -> list[float]:
+        return [t for t in self.sent if t >= mark]
+
+    def stepping_sent(self, mark: float) -> list[float]:
+        """Messages since `mark` that came too soon after a key press to be a settled report."""
+        quiet = 0.8 * SETTLE_MS / 1000
+        return [t for t in self.after(mark) if any(0 <= t - k < quiet for k in self.keys)]
 
 
 GATES_JS = """(cell) => {
@@ -145,8 +173,7 @@ def metric_value(page, label: str) -> float:
 def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> None:
     from playwright.sync_api import expect
 
-    sent: list[str] = []  # what the page sends to the server over Streamlit's websocket
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    wire = Wire(page)
     open_page(page, f"{app_server}/gates", "SimpleRNN over time")
     expect(page.get_by_text("SimpleRNN has no gates")).to_be_visible()
     # the preset button: the Riya passage on the LSTM trained for it (rnnviz.presets)
@@ -158,21 +185,21 @@ def test_gates_page_in_browser(page, app_server: str, screenshot_dir: Path) -> N
     assert shown["active"] == 0 and shown["ticks"][18] == "t=19 · london"
     assert shown["outline"] == [0.5, 1.5] and shown["sentence"].startswith("t = 1 ‘riya’")  # step 1
     # step with the keyboard in the browser: End → the last word, then back to t = 19 'london'
-    del sent[:]
     page.locator(".st-key-gates_heatmaps").click(position={"x": 5, "y": 5})
-    page.keyboard.press("End")
+    mark = wire.mark()
+    wire.press(page, "End")
     shown = wait_gates(page, 25)
     assert shown["outline"] == [25.5, 26.5]
     assert shown["sentence"].startswith("t = 26 ‘lab’: mean forget gate f =")
     for _ in range(7):
-        page.keyboard.press("ArrowLeft")
+        wire.press(page, "ArrowLeft")
     shown = wait_gates(page, 18)
     assert shown["outline"] == [18.5, 19.5]
     assert shown["sentence"].startswith("t = 19 ‘london’: mean forget gate f =")
-    assert sent == [], "stepping the heatmaps must not talk to the server"
+    assert wire.stepping_sent(mark) == [], "stepping the heatmaps must not talk to the server"
     page.wait_for_url(re.compile(r".*step=19.*"), timeout=60_000)  # settled: the shared step follows
     wait_idle(page)
-    assert len(sent) == 1
+    assert len(wire.after(mark)) >= 1 and wire.stepping_sent(mark) == []  # only the settled report
     no_exceptions(page)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
     scroll_to(page, page.locator(".st-key-gates_heatmaps"), offset=16)
@@ -225,8 +252,7 @@ def test_bptt_page_in_browser(page, app_server: str, screenshot_dir: Path) -> No
 def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot_dir: Path) -> None:
     from playwright.sync_api import expect
 
-    sent: list[str] = []  # what the page sends to the server over Streamlit's websocket
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    wire = Wire(page)
     # the lab's defaults (tanh, generated T = 100, w_h = 1): the screenshot of the page as it opens
     open_page(page, f"{app_server}/lab", "Gradient lab")
     shown = lab_state(page)
@@ -242,17 +268,17 @@ def test_lab_in_browser_vanishing_to_exploding(page, app_server: str, screenshot
     assert shown["w_h"] == "0.5" and "VANISHING" in shown["headline"] and len(shown["x"]) == 120
     low = shown["earliest"]
     # … the w_h slider moves in the browser, with the keyboard: nothing goes to the server …
-    del sent[:]
     page.locator(".st-key-lab_wh").click(position={"x": 5, "y": 5})
+    mark = wire.mark()
     for _ in range(3):
-        page.keyboard.press("ArrowRight")
+        wire.press(page, "ArrowRight")
     shown = wait_lab(page, "0.65")
     assert shown["earliest"] > low and shown["marker"] == [0.65, 0.65]
     assert lab.fmt_pow(shown["earliest"]) in shown["headline"]  # the badge says what the curve shows
-    assert sent == [], "moving w_h must not talk to the server"
+    assert wire.stepping_sent(mark) == [], "moving w_h must not talk to the server"
     page.wait_for_url(re.compile(r"wh=0\.65"), timeout=30_000)  # settled: one report, the link follows
     wait_idle(page)
-    assert len(sent) == 1
+    assert len(wire.after(mark)) >= 1 and wire.stepping_sent(mark) == []  # only the settled report
     expect(page.get_by_role("spinbutton", name="w_h, typed exactly (Enter)")).to_have_value("0.650")
     settled(page)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")

@@ -56,9 +56,16 @@ function click(el) {
   if (el) el.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window }));
 }
 
+// Streamlit calls the module again with new data on every rerun of the component, without cleaning up the
+// previous call (its cleanup runs only when the component leaves the page): each call first tears down the
+// one before it for the same component key, or listeners would pile up and report twice.
+const LIVE = (window.__rnnvizSteppers = window.__rnnvizSteppers || new Map());
+
 export default function (component) {
   const { data, setTriggerValue } = component;
-  const settleMs = data.settle_ms || 700;
+  const id = component.key || data.chart;
+  if (LIVE.has(id)) LIVE.get(id)();
+  const settleMs = data.settle_ms || 1000;
   let gd = null;
   let playing = false;
   let restart = false;
@@ -188,11 +195,14 @@ export default function (component) {
   document.addEventListener("keydown", onKey);
   poll = setInterval(current, 250);  // the chart may be drawn after this runs, or redrawn by a rerun
   current();
-  return () => {
+  const teardown = () => {
     document.removeEventListener("keydown", onKey);
     clearInterval(poll);
     clearTimeout(timer);
     dim(false);
     detach();
+    if (LIVE.get(id) === teardown) LIVE.delete(id);
   };
+  LIVE.set(id, teardown);
+  return teardown;
 }

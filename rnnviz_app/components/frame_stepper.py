@@ -17,7 +17,7 @@ import streamlit as st
 
 _JS = (Path(__file__).with_name("frame_stepper.js")).read_text(encoding="utf-8")
 _MOUNT = st.components.v2.component("rnnviz_frame_stepper", js=_JS)
-SETTLE_MS = 700  # a pause this long after the last move counts as "settled"
+SETTLE_MS = 1000  # a pause this long after the last move counts as "settled" (a reading pace)
 
 
 def frame_stepper(chart: str, frame: int, frames: int, *, key: str, play: bool = True,
