@@ -52,6 +52,7 @@ RIYA = ("Riya is a doctor. She lives in Delhi. She works at a hospital. Last yea
 TRIVIAL_APP = '''import plotly.graph_objects as go
 import streamlit as st
 
+st.title("Trivial")
 x = st.slider("x", 1, 40, 1, key="x")
 st.plotly_chart(go.Figure(go.Scatter(x=list(range(40)), y=[(i * x) % 7 for i in range(40)])), key="c")
 '''
@@ -83,8 +84,9 @@ QUIET_JS = """(ms) => {
 }"""
 IDLE_JS = """([charts, ms]) => {
   const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).length;
+  const shown = document.querySelector('[data-testid="stMain"] [data-testid="stHeading"]');  // the page ran
   const busy = document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]');
-  return drawn >= charts && !busy && performance.now() - window.__rnnviz.page > ms;
+  return shown && drawn >= charts && !busy && performance.now() - window.__rnnviz.page > ms;
 }"""
 
 
