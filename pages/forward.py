@@ -165,7 +165,8 @@ st.caption(eq.prediction_verdict(view.yhat, view.label, weights))
 
 step_panel(view, key, present)
 st.subheader("Parameters — like Keras' model.summary()")
-st.dataframe(ff.param_summary(view.cell, view.head), hide_index=True, key="param_summary")
+# a static table (two rows): the interactive data grid costs a chart's worth of rendering on every first view
+st.table(ff.param_summary(view.cell, view.head).set_index("Layer (type)"))
 total = ff.total_params(view.cell, view.head)
 split = eq.param_split(view.cell, view.head)
 st.markdown(f"**Total params: {total}** · Trainable params: {total} · Non-trainable params: 0 — the same "

@@ -167,8 +167,8 @@ def test_forward_shows_the_core_numbers() -> None:
     assert np.isnan(h[2:]).all()  # step 1: h_2 and h_3 are not computed yet
     assert [f["name"] for f in spec["frames"]] == ["1", "2", "3"]  # every step travels with the page
     assert spec["layout"]["sliders"][0]["active"] == 0
-    summary = next(d.value for d in at.dataframe if "Param #" in d.value.columns)
-    assert list(summary["Layer (type)"]) == ["simple_rnn (SimpleRNN)", "dense (Dense)"]
+    summary = next(d.value for d in at.table if "Param #" in d.value.columns)
+    assert list(summary.index) == ["simple_rnn (SimpleRNN)", "dense (Dense)"]
     assert list(summary["Output Shape"]) == ["(None, 3)", "(None, 1)"]
     assert list(summary["Param #"]) == [27, 4]
     assert "Total params: 31" in texts(at)
@@ -206,11 +206,11 @@ def test_forward_cells_and_hidden_sizes() -> None:
     latex = "\n".join(x.value for x in at.latex)
     for sym in ("i_t", "f_t", r"\tilde{c}_t", "o_t", r"c_t = f_t \odot c_{t-1}"):
         assert sym in latex
-    assert list(next(d.value for d in at.dataframe if "Param #" in d.value.columns)["Param #"]) == [108, 4]
+    assert list(next(d.value for d in at.table if "Param #" in d.value.columns)["Param #"]) == [108, 4]
     set_widget(at, "w_cell", "GRU")
     latex = "\n".join(x.value for x in at.latex)
     assert r"\tilde{h}_t" in latex and "r_t" in latex and "z_t" in latex
-    assert list(next(d.value for d in at.dataframe if "Param #" in d.value.columns)["Param #"]) == [90, 4]
+    assert list(next(d.value for d in at.table if "Param #" in d.value.columns)["Param #"]) == [90, 4]
     set_widget(at, "w_hidden", 9)  # too wide for LaTeX vectors: a table of every term
     table = next(d.value for d in at.dataframe if "unit 9" in d.value.columns)
     assert table.shape[1] == 9
