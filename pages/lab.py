@@ -39,6 +39,12 @@ def wh_figure(spec: lab.LabSpec, exact: float | None, present: bool, tokens: tup
     return wh_frames(spec, exact, present, tokens).figure(w_h)
 
 
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=SPEC_HASH)
+def lab_point(spec: lab.LabSpec, w_h: float, clip: float):
+    """The three cells and the clipping numbers at a settled w_h (a rerun for another reason reuses them)."""
+    return lab.lab_point(spec, w_h, clip)
+
+
 def off_grid(w_h: float) -> float | None:
     """w_h when it is not one of the grid's values (a typed exact value), else None."""
     return None if any(abs(w_h - g) < 1e-12 for g in lab.WH_GRID) else float(w_h)
@@ -178,7 +184,7 @@ def at_wh(spec: lab.LabSpec, tokens: list[str], values: tuple[float, ...]) -> No
             session.widget(st.number_input, "clip", "Clip at (0 = off)", min_value=0.0, max_value=100.0,
                            step=0.5, format="%g")
         clip = float(session.get("clip"))
-        lp = lab.lab_point(spec, w_h, clip)  # exact, at the settled w_h (K = 1)
+        lp = lab_point(spec, w_h, clip)  # exact, at the settled w_h (K = 1)
         c[2].caption(lab.ceiling_sentence(lp.point))
         left, right = (st.container(), st.container()) if present else st.columns([2, 1])
         with left:
