@@ -45,6 +45,12 @@ def lab_point(spec: lab.LabSpec, w_h: float, clip: float):
     return lab.lab_point(spec, w_h, clip)
 
 
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=SPEC_HASH)
+def compare_figure(spec: lab.LabSpec, w_h: float, present: bool, tokens: tuple[str, ...], _cells):
+    """SimpleRNN vs LSTM vs GRU at a settled w_h (built once; `_cells` is lab_point's, for these keys)."""
+    return fig_lab.compare_figure(_cells, list(tokens), present=present)
+
+
 def off_grid(w_h: float) -> float | None:
     """w_h when it is not one of the grid's values (a typed exact value), else None."""
     return None if any(abs(w_h - g) < 1e-12 for g in lab.WH_GRID) else float(w_h)
@@ -114,7 +120,7 @@ def comparison(lp, tokens, present: bool) -> None:
     session.widget(st.radio, "lab_weights", "Compare the three cells with", options=list(state.LAB_WEIGHTS),
                    format_func=WEIGHT_LABELS.get, horizontal=True)
     if session.get("lab_weights") != "trained":
-        st.plotly_chart(fig_lab.compare_figure(lp.cells, tokens, present=present), width="stretch",
+        st.plotly_chart(compare_figure(lp.spec, lp.w_h, present, tuple(tokens), lp.cells), width="stretch",
                         config=theme.PLOTLY_CONFIG, key="lab_compare")
         st.caption("**Untrained (random) weights**: seeded cells with W_hh = w_h·Q. Nothing has taught their "
                    "gates to keep anything yet, so an untrained LSTM or GRU can lose the past as fast as a "
