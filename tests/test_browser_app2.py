@@ -5,14 +5,13 @@ magnitude when w_h goes from a vanishing to an exploding setting. Saves the page
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from test_browser_app1 import Wire
 
 from rnnviz_app import lab
-from rnnviz_app.components.frame_stepper import SETTLE_MS
 
 pytestmark = pytest.mark.browser
 
@@ -25,32 +24,6 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
     traces: gd._fullData.map(t => ({meta: t.meta, name: t.name, type: t.type,
                                    x: t.x ? Array.from(t.x) : [], y: t.y ? Array.from(t.y) : []})),
     shapes: (gd._fullLayout.shapes || []).map(s => ({x0: s.x0, y0: s.y0}))}))"""
-
-
-class Wire:
-    """When the page sent messages to the server (Streamlit's websocket) and when keys were pressed. Stepping
-    must never send: a message may only be the settled report, which comes once no key was pressed for the
-    stepper's SETTLE_MS (checked as: nothing sent within 0.8 · SETTLE_MS of a key press)."""
-
-    def __init__(self, page) -> None:
-        self.sent: list[float] = []
-        self.keys: list[float] = []
-        page.on("websocket", lambda ws: ws.on("framesent", lambda _: self.sent.append(time.monotonic())))
-
-    def press(self, page, key: str) -> None:
-        self.keys.append(time.monotonic())
-        page.keyboard.press(key)
-
-    def mark(self) -> float:
-        return time.monotonic()
-
-    def after(self, mark: float) -> list[float]:
-        return [t for t in self.sent if t >= mark]
-
-    def stepping_sent(self, mark: float) -> list[float]:
-        """Messages since `mark` that came too soon after a key press to be a settled report."""
-        quiet = 0.8 * SETTLE_MS / 1000
-        return [t for t in self.after(mark) if any(0 <= t - k < quiet for k in self.keys)]
 
 
 GATES_JS = """(cell) => {
